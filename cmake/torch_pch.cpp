@@ -1,0 +1,1 @@
+// Empty source that lets CMake build the shared precompiled LibTorch header.

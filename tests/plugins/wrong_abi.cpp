@@ -1,0 +1,19 @@
+// Broken test plugin: a descriptor that claims a different SDK ABI version.
+#include <vector>
+
+#include <nasq/sdk/hardware_model.hpp>
+#include <nasq/sdk/plugin.hpp>
+
+NASQ_SDK_EXPORT const nasq::sdk::PluginDescriptor* nasq_plugin_descriptor() {
+  static const nasq::sdk::PluginDescriptor descriptor{
+      nasq::sdk::kAbiVersion + 98, "hardware", "future-hardware", "3.0.0", "",
+      nasq::sdk::kCxx11Abi, NASQ_SDK_COMPILER};
+  return &descriptor;
+}
+
+NASQ_SDK_EXPORT void nasq_plugin_keys(std::vector<nasq::sdk::KeySpec>* keys) { keys->clear(); }
+
+NASQ_SDK_EXPORT nasq::sdk::HardwareModel* nasq_create_hardware(const nasq::sdk::ConfigView*,
+                                                              nasq::sdk::PluginHost*) {
+  return nullptr;
+}
