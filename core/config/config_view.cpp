@@ -1,4 +1,6 @@
-// ConfigView over a validated copy of a plugin's table.
+// ConfigView over a validated plugin table of a stack.
+#include <filesystem>
+
 #include "core/config/toml_detail.hpp"
 #include "core/config/units.hpp"
 #include "nasq/sdk/error.hpp"
@@ -46,6 +48,12 @@ class TomlConfigView final : public sdk::ConfigView {
   double get_quantity(std::string_view key) const override {
     const sdk::KeySpec& key_spec = spec(key, sdk::KeyType::quantity);
     return parse_quantity(read_string(*table_.get(key), path(key)), key_spec.unit);
+  }
+
+  std::string resolve_path(std::string_view key) const override {
+    const std::filesystem::path path(get_string(key));
+    if (path.is_absolute() || info_.base_directory.empty()) return path.string();
+    return (std::filesystem::path(info_.base_directory) / path).lexically_normal().string();
   }
 
   std::string location(std::string_view key) const override {

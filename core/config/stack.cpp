@@ -115,6 +115,7 @@ Stack Stack::load_file(const std::filesystem::path& file,
   text << stream.rdbuf();
   Stack stack = parse(text.str(), file.string(), overrides);
   stack.impl_->base_directory = std::filesystem::absolute(file).parent_path();
+  stack.impl_->info.base_directory = stack.impl_->base_directory.string();
   return stack;
 }
 
@@ -150,7 +151,7 @@ void Stack::validate_core() {
                                                ": '" + section.name + "' must be a table");
     }
     config_detail::validate_table(*node->as_table(), section.name, section.keys, impl_->info,
-                                  !section.plugin_kind.empty());
+                                  !section.plugin_kind.empty(), section.table_arrays);
   }
 }
 
@@ -185,6 +186,25 @@ std::unique_ptr<sdk::ConfigView> Stack::plugin_view(const std::string& section,
   }
   config_detail::validate_table(*node->as_table(), table_path, keys, impl_->info, false);
   return config_detail::make_view(*node->as_table(), table_path, keys, impl_->info);
+}
+
+std::vector<std::unique_ptr<sdk::ConfigView>> Stack::table_array(
+    const std::string& path, const std::vector<sdk::KeySpec>& keys) {
+  std::vector<std::unique_ptr<sdk::ConfigView>> views;
+  toml::node* node = impl_->root.at_path(path).node();
+  if (node == nullptr) return views;
+  toml::array* array = node->as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    throw sdk::ConfigError(path, location(path) + ": '" + path +
+                                     "' must be an array of tables ([[" + path + "]])");
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    toml::table& table = *array->get(i)->as_table();
+    const std::string element_path = path + "[" + std::to_string(i) + "]";
+    config_detail::validate_table(table, element_path, keys, impl_->info, false);
+    views.push_back(config_detail::make_view(table, element_path, keys, impl_->info));
+  }
+  return views;
 }
 
 namespace {

@@ -17,6 +17,9 @@ struct SectionSchema {
   std::string name;                 // "data"
   std::vector<sdk::KeySpec> keys;
   std::string plugin_kind;          // non-empty: `plugin = "NAME"` selects a plugin of this kind
+  // Arrays of tables ([[section.NAME]]) that the owning module validates
+  // through Stack::table_array().
+  std::vector<std::string> table_arrays = {};
 };
 
 // The core's sections, in the order they are printed.
@@ -54,6 +57,12 @@ class Stack {
   std::unique_ptr<sdk::ConfigView> plugin_view(const std::string& section,
                                                const std::string& plugin,
                                                const std::vector<sdk::KeySpec>& keys);
+
+  // Views of the tables of the array `path` ("search_space.stages"), each
+  // checked against `keys` with defaults filled in; empty when the array is
+  // absent. Views are valid while the stack lives.
+  std::vector<std::unique_ptr<sdk::ConfigView>> table_array(const std::string& path,
+                                                            const std::vector<sdk::KeySpec>& keys);
 
   // Typed access to validated core keys by dotted path ("data.batch_size").
   bool get_bool(const std::string& path) const;

@@ -16,6 +16,7 @@ namespace nasq::config_detail {
 struct SourceInfo {
   std::string source_name;              // file name of the stack
   std::set<std::string> overridden;     // dotted paths set with --set
+  std::string base_directory;           // directory relative paths are resolved against
 };
 
 // "file:line:column" of `node` at `path`, or "--set path" for an override.
@@ -25,12 +26,12 @@ std::string type_name(sdk::KeyType type);
 
 // Checks `table` (at dotted `table_path`) against `keys`: unknown keys (with
 // the closest valid key), types, units, allowed values and ranges; fills in
-// defaults. Sub-tables whose names are in `allowed_subtables` are skipped;
-// when `any_subtable` is true every sub-table is skipped. Throws
+// defaults. When `any_subtable` is true, sub-tables are skipped (plugin
+// tables); arrays of tables named in `table_arrays` are skipped too. Throws
 // sdk::ConfigError.
 void validate_table(toml::table& table, const std::string& table_path,
                     const std::vector<sdk::KeySpec>& keys, const SourceInfo& info,
-                    bool any_subtable);
+                    bool any_subtable, const std::vector<std::string>& table_arrays = {});
 
 // Parses a TOML value literal ("16", "\"ic1\"", "[1, 2]") into a table
 // holding it under the key "value".

@@ -1,4 +1,5 @@
 // Validation of a TOML table against key declarations, and typed reads.
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -158,19 +159,27 @@ toml::table parse_value_literal(const std::string& literal) {
 
 void validate_table(toml::table& table, const std::string& table_path,
                     const std::vector<sdk::KeySpec>& keys, const SourceInfo& info,
-                    bool any_subtable) {
+                    bool any_subtable, const std::vector<std::string>& table_arrays) {
   for (auto&& [key, node] : table) {
     const std::string name(key.str());
     const std::string path = join_path(table_path, name);
     const sdk::KeySpec* spec = find_spec(keys, name);
     if (spec == nullptr && node.is_table() && any_subtable) continue;
+    if (spec == nullptr && std::find(table_arrays.begin(), table_arrays.end(), name) != table_arrays.end()) {
+      if (!node.is_array_of_tables()) {
+        fail(info, path, &node, "'" + path + "' must be an array of tables ([[" + path + "]])");
+      }
+      continue;
+    }
     if (spec == nullptr) {
+      std::vector<std::string> valid = key_names(keys);
+      valid.insert(valid.end(), table_arrays.begin(), table_arrays.end());
       std::string message = "unknown key '" + path + "'";
-      const std::string suggestion = closest_match(name, key_names(keys));
+      const std::string suggestion = closest_match(name, valid);
       if (!suggestion.empty()) {
         message += "; did you mean '" + join_path(table_path, suggestion) + "'?";
       } else {
-        message += "; valid keys of [" + table_path + "]: " + join(key_names(keys), ", ");
+        message += "; valid keys of [" + table_path + "]: " + join(valid, ", ");
       }
       fail(info, path, &node, message);
     }

@@ -68,6 +68,10 @@ class ConfigView {
   // "file:line:column" where the key was written, or the table's own location
   // for defaults; used in error messages.
   virtual std::string location(std::string_view key) const = 0;
+
+  // The string key `key` as a file path: absolute paths unchanged, relative
+  // ones resolved against the directory of the stack file.
+  virtual std::string resolve_path(std::string_view key) const = 0;
 };
 
 }  // namespace nasq::sdk
