@@ -1,11 +1,11 @@
-// Batch loader for LibTorch training: shuffled, augmented, normalised batches
-// assembled ahead by worker threads, with a state that checkpoints save and
-// restore; plus device placement and mixup.
+// Batch loader for LibTorch training, plus device placement and mixup.
 //
-// Threading: one BatchLoader is used from one thread. Its worker threads only
-// read the image set and fill new tensors, without LibTorch's intra-op
-// thread pool. Errors: nasq::sdk::Error for user errors (a state from another
-// loader, a device that is not available).
+// The loader returns shuffled, augmented and normalised batches that worker
+// threads assemble ahead of time, and its state can be saved in a checkpoint
+// and restored. One BatchLoader is used from one thread. Its worker threads
+// only read the image set and fill new tensors, so they do not use LibTorch's
+// intra-op thread pool. User errors (a state from another loader, a device
+// that is not available) raise nasq::sdk::Error.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -46,7 +46,7 @@ struct Batch {
   std::int64_t index = 0;  // position of the batch within its epoch
 };
 
-// Where a loader stands, for checkpoints. Restoring it into a loader over
+// Position of a loader, for checkpoints. Restoring it into a loader over
 // the same images and options continues with exactly the batches (order and
 // augmentation) the saved loader would have produced next.
 struct LoaderState {
@@ -89,7 +89,7 @@ class BatchLoader {
 
 // Returns the device for a config value ("cpu", "cuda", "cuda:1"). Throws
 // nasq::sdk::Error for an unknown name, and for CUDA when this LibTorch build
-// has no CUDA support or sees no GPU.
+// has no CUDA support or no GPU is visible.
 c10::Device parse_device(const std::string& name);
 
 // Returns the batch on `device`; the one place where batches change device.

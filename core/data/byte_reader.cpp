@@ -52,12 +52,12 @@ class MemoryReader final : public ByteReader {
  protected:
   std::size_t read_raw(std::uint8_t* out, std::size_t count) override {
     const std::size_t available = bytes_.size() - position_;
-    const std::size_t taken = std::min(count, available);
-    if (taken > 0) {
-      std::memcpy(out, bytes_.data() + position_, taken);
+    const std::size_t copied = std::min(count, available);
+    if (copied > 0) {
+      std::memcpy(out, bytes_.data() + position_, copied);
     }
-    position_ += taken;
-    return taken;
+    position_ += copied;
+    return copied;
   }
 
  private:
@@ -160,14 +160,14 @@ std::size_t ByteReader::read_some(std::uint8_t* out, std::size_t count) {
   return got;
 }
 
-void ByteReader::read_exact(std::uint8_t* out, std::size_t count, std::string_view what) {
+void ByteReader::read_exact(std::uint8_t* out, std::size_t count, std::string_view description) {
   const std::uint64_t start = offset_;
   std::size_t got = 0;
   while (got < count) {
     const std::size_t step = read_some(out + got, count - got);
     if (step == 0) {
       throw sdk::Error(name_ + ": file ends at " + describe_offset(offset_) + " while reading " +
-                       std::string(what) + " (" + std::to_string(count) + " bytes from " +
+                       std::string(description) + " (" + std::to_string(count) + " bytes from " +
                        describe_offset(start) + "); the file is truncated");
     }
     got += step;

@@ -37,8 +37,9 @@ class ByteReader {
 
   // Reads up to `count` bytes into `out`; returns how many, 0 only at the end.
   std::size_t read_some(std::uint8_t* out, std::size_t count);
-  // Reads exactly `count` bytes or throws an Error that names `what`.
-  void read_exact(std::uint8_t* out, std::size_t count, std::string_view what);
+  // Reads exactly `count` bytes or throws an Error that names `description`
+  // ("the IDX magic number").
+  void read_exact(std::uint8_t* out, std::size_t count, std::string_view description);
   // Returns true when no content byte is left; may read one byte ahead.
   bool at_end();
 
@@ -69,7 +70,7 @@ std::unique_ptr<ByteReader> open_memory(std::span<const std::uint8_t> bytes, std
 // Reads the next `count` bytes into a new buffer that grows as data arrives,
 // so a short gzip stream never causes an allocation of the declared size.
 // Throws when count exceeds `max_bytes`, or when the content ends early; both
-// messages include `declared`, which says what the header promised
+// messages include `declared`, the header's claim in words
 // ("the header declares 60000 images of 28x28 pixels").
 std::vector<std::uint8_t> read_payload(ByteReader& reader, std::uint64_t count,
                                        std::uint64_t max_bytes, std::string_view declared);

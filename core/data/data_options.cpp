@@ -61,7 +61,7 @@ const std::vector<std::string>& data_kinds() {
 void validate(const DataOptions& options) {
   check_choice("kind", options.kind, data_kinds());
   if (options.path.empty()) {
-    throw sdk::ConfigError("path", "path is empty; expected the folder that holds the " + options.kind + " files");
+    throw sdk::ConfigError("path", "path is empty; expected the folder that contains the " + options.kind + " files");
   }
   check_at_least("train_subset", options.train_subset, 0, "0 (all images) or a positive image count");
   check_at_least("test_subset", options.test_subset, 0, "0 (all images) or a positive image count");

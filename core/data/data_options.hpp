@@ -13,10 +13,10 @@ namespace nasq::data {
 
 struct DataOptions {
   // Data set format: "fashion-mnist" or "mnist" (IDX files, gzip or raw),
-  // "cifar10" or "cifar100" (the binary versions), "image-folder" (one
-  // sub-folder per class; optional train/ and test/ folders above them).
+  // "cifar10" or "cifar100" (the binary versions), or "image-folder" (one
+  // sub-folder per class, optionally inside train/ and test/ folders).
   std::string kind = "fashion-mnist";
-  // Folder that holds the files of `kind`.
+  // Folder that contains the files of `kind`.
   std::string path = "/usr/share/datasets/fashion-mnist";
   // Images kept from the training set before the validation split; 0 keeps all.
   std::int64_t train_subset = 0;

@@ -1,9 +1,10 @@
-// Loads the splits of a data set as the [data] options describe them: the
-// search's training and validation splits, the full training set for final
-// training, and the test set; and summarises them for `nasq data show`.
+// Loads the splits of a data set as the [data] options describe them, and
+// summarises them for `nasq data show`. The splits are the search's training
+// and validation splits, the full training set for final training, and the
+// test set.
 //
-// Every function reads the files again; callers keep the result. Errors are
-// nasq::sdk::Error (files) or nasq::sdk::ConfigError (option values).
+// Every function reads the files again, so callers keep the result. Errors
+// are nasq::sdk::Error (files) or nasq::sdk::ConfigError (option values).
 #pragma once
 
 #include <cstdint>
@@ -39,11 +40,11 @@ bool has_test_split(const DataOptions& options);
 // when the data set has no test split.
 ImageSet load_test(const DataOptions& options);
 
-// Returns the normalization batches use: for "auto", the statistics of
-// `fit_set` (the split being trained on: SearchSplits::train in the search,
-// the full training set in final training); for "given", the configured
-// values; for "none", mean 0 and std 1. Throws ConfigError when the given
-// lists do not fit the channel count.
+// Returns the normalization that batches use. For "auto" it is the statistics
+// of `fit_set`, the split being trained on (SearchSplits::train in the
+// search, the full training set in final training). For "given" it is the
+// configured values, and for "none" mean 0 and std 1. Throws ConfigError
+// when the given lists do not fit the channel count.
 Normalization resolve_normalization(const DataOptions& options, const ImageSet& fit_set);
 
 struct SplitSummary {
@@ -52,7 +53,7 @@ struct SplitSummary {
   std::vector<std::int64_t> label_counts;  // images per class id
 };
 
-// What `nasq data show` prints.
+// Summary of a data set's splits, printed by `nasq data show`.
 struct DatasetSummary {
   std::string kind;
   std::string path;

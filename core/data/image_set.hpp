@@ -55,8 +55,8 @@ ImageSet convert_channels(const ImageSet& images, std::int64_t channels);
 // pixels. Throws nasq::sdk::Error for an empty set.
 Normalization compute_normalization(const ImageSet& images);
 
-// Checks the invariants of the struct (sizes agree, labels in range); a
-// failure is an internal error and says so.
+// Checks the invariants of the struct (sizes agree, labels in range). A
+// failure throws std::logic_error, because it is a bug in nasq.
 void check_image_set(const ImageSet& images);
 
 }  // namespace nasq::data

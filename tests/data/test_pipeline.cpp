@@ -28,7 +28,8 @@ DataOptions fashion_options(std::int64_t subset) {
   return options;
 }
 
-// Throws unless `key` is the key of the ConfigError that `options` raises.
+// Returns the key of the ConfigError that validate() raises for `options`,
+// or "" when it accepts them.
 std::string rejected_key(const DataOptions& options) {
   try {
     validate(options);
