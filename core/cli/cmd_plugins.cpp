@@ -35,6 +35,8 @@ nlohmann::json keys_json(const std::vector<sdk::KeySpec>& keys) {
                      {"default", spec.default_toml},
                      {"unit", spec.unit},
                      {"allowed", spec.allowed},
+                     {"min", spec.min <= spec.max ? nlohmann::json(spec.min) : nlohmann::json()},
+                     {"max", spec.min <= spec.max ? nlohmann::json(spec.max) : nlohmann::json()},
                      {"doc", spec.doc}});
   }
   return array;
@@ -52,6 +54,7 @@ void print_keys(const PluginInfo& info, const std::string& format) {
               << key_type_name(spec.type) << " default "
               << (spec.default_toml.empty() ? "(required)" : spec.default_toml);
     if (!spec.unit.empty()) std::cout << " [" << spec.unit << "]";
+    if (spec.min <= spec.max) std::cout << " range " << spec.min << ".." << spec.max;
     std::cout << "\n      " << spec.doc;
     if (!spec.allowed.empty()) std::cout << " (one of: " << join(spec.allowed, ", ") << ")";
     std::cout << "\n";

@@ -75,6 +75,15 @@ std::vector<std::filesystem::path> search_path(const po::variables_map& values,
   return plugin_search_path(command_line, stack_paths, stack_directory);
 }
 
+std::unique_ptr<Stack> open_stack(const po::variables_map& values) {
+  std::vector<std::string> overrides;
+  if (values.count("set")) overrides = values["set"].as<std::vector<std::string>>();
+  auto stack = std::make_unique<Stack>(
+      Stack::load_file(values["stack"].as<std::string>(), overrides));
+  stack->validate_core();
+  return stack;
+}
+
 Session open_session(const po::variables_map& values) {
   std::vector<std::string> overrides;
   if (values.count("set")) overrides = values["set"].as<std::vector<std::string>>();

@@ -56,6 +56,10 @@ struct Session {
 // paths, the default directory) and checks the tables of the selected plugins.
 Session open_session(const boost::program_options::variables_map& values);
 
+// Loads the stack named by the "stack" option, applies --set and validates
+// the core sections only, for commands that need no plugins.
+std::unique_ptr<Stack> open_stack(const boost::program_options::variables_map& values);
+
 // Plugin directories from --plugin-path, the environment and the default.
 std::vector<std::filesystem::path> search_path(const boost::program_options::variables_map& values,
                                                const Stack* stack);

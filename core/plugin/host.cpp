@@ -27,10 +27,10 @@ PluginFactory::PluginFactory(Stack& stack, PluginRegistry& registry)
 
 PluginFactory::~PluginFactory() = default;
 
-sdk::PluginHost& PluginFactory::host_for(const std::string& name) {
+std::shared_ptr<sdk::PluginHost> PluginFactory::host_for(const std::string& name) {
   auto& host = hosts_[name];
   if (!host) host = std::make_shared<Host>(*this, name);
-  return *host;
+  return host;
 }
 
 std::unique_ptr<sdk::ConfigView> PluginFactory::config_for(PluginKind kind,
@@ -47,7 +47,7 @@ PluginRegistry::RawObject PluginFactory::create(PluginKind kind, const std::stri
   log_debug("creating " + std::string(to_string(kind)) + " plugin " + name + " " + info.version +
             " from " + info.path.string());
   try {
-    return registry_.create(kind, name, *config, host_for(name));
+    return registry_.create(kind, name, *config, *host_for(name));
   } catch (const sdk::ConfigError& error) {
     // A plugin's own check of a value: add where the value was written.
     throw sdk::ConfigError(error.key(), config->location(error.key()) + ": " + error.what());
@@ -55,10 +55,7 @@ PluginRegistry::RawObject PluginFactory::create(PluginKind kind, const std::stri
 }
 
 std::shared_ptr<sdk::HardwareModel> PluginFactory::hardware_model(const std::string& name) {
-  PluginRegistry::RawObject raw = create(PluginKind::hardware, "hardware", name);
-  auto* model = static_cast<sdk::HardwareModel*>(raw.object);
-  return std::shared_ptr<sdk::HardwareModel>(
-      model, [library = raw.library](sdk::HardwareModel* pointer) { delete pointer; });
+  return own<sdk::HardwareModel>(create(PluginKind::hardware, "hardware", name), name);
 }
 
 }  // namespace nasq

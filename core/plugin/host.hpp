@@ -33,8 +33,19 @@ class PluginFactory {
   PluginRegistry::RawObject create(PluginKind kind, const std::string& section,
                                    const std::string& name);
 
-  // Host for the plugin called `name` (one per plugin; lives as long as the factory).
-  sdk::PluginHost& host_for(const std::string& name);
+  // Wraps a factory result of type T so that deleting it keeps the library
+  // and the plugin's host alive until the object is gone.
+  template <typename T>
+  std::shared_ptr<T> own(const PluginRegistry::RawObject& raw, const std::string& name) {
+    return std::shared_ptr<T>(static_cast<T*>(raw.object),
+                              [library = raw.library, host = host_for(name)](T* pointer) {
+                                delete pointer;
+                              });
+  }
+
+  // Host for the plugin called `name` (one per plugin). The objects the
+  // plugin creates hold a reference to it, so it outlives the factory.
+  std::shared_ptr<sdk::PluginHost> host_for(const std::string& name);
 
  private:
   class Host;

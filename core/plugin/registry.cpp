@@ -184,6 +184,8 @@ const PluginInfo* PluginRegistry::register_loaded(std::shared_ptr<Loaded> loaded
     return info;
   }
   const PluginInfo& first = existing->second->info;
+  std::error_code error;
+  if (std::filesystem::equivalent(first.path, loaded->info.path, error)) return &first;
   if (first.path.parent_path() == loaded->info.path.parent_path()) {
     throw sdk::Error("two " + std::string(to_string(key.first)) + " plugins named '" + key.second +
                      "' in directory " + first.path.parent_path().string() + ": " +
@@ -196,12 +198,18 @@ const PluginInfo* PluginRegistry::register_loaded(std::shared_ptr<Loaded> loaded
 }
 
 void PluginRegistry::scan(const std::vector<std::filesystem::path>& directories) {
+  std::vector<std::filesystem::path> scanned;
   for (const auto& directory : directories) {
     std::error_code error;
     if (!std::filesystem::is_directory(directory, error)) {
       log_debug("plugin directory " + directory.string() + " does not exist; skipped");
       continue;
     }
+    // The same directory can be named twice (for example --plugin-path and
+    // the default directory); its libraries are loaded once.
+    const std::filesystem::path canonical = std::filesystem::canonical(directory, error);
+    if (std::find(scanned.begin(), scanned.end(), canonical) != scanned.end()) continue;
+    scanned.push_back(canonical);
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
       if (is_shared_library(entry.path())) files.push_back(entry.path());

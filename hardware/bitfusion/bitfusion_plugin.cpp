@@ -157,7 +157,9 @@ nasq::sdk::Cost BitFusionModel::cost(const nasq::sdk::LayerSpec& layer) const {
         engine_kind(layer.kind), layer.batch, layer.input_h, layer.input_w, layer.input_c,
         layer.output_c, layer.kernel, layer.stride, layer.padding, layer.groups, layer.weight_bits,
         layer.activation_bits, layer.first_layer, depthwise_mapping_);
-    if (activation_outputs_) mapping.call.out_bits = layer.output_bits;
+    // Outputs leave at the layer's own activation bits, which keeps a
+    // network's cost a sum of per-block terms.
+    if (activation_outputs_) mapping.call.out_bits = layer.activation_bits;
     result = nasq::bitfusion::simulate_layer(mapping, config_);
   } catch (const std::exception& error) {
     throw nasq::sdk::Error(std::string("bitfusion cannot cost this ") +

@@ -20,7 +20,8 @@ function(nasq_add_plugin NAME KIND)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     CXX_STANDARD 20
-    CXX_STANDARD_REQUIRED ON)
+    CXX_STANDARD_REQUIRED ON
+    CXX_EXTENSIONS OFF)
   target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:--no-undefined")
   if(KIND STREQUAL "hardware")
     target_link_libraries(${target} PRIVATE nasq::sdk ${ARG_LIBRARIES})

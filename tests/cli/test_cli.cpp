@@ -133,3 +133,21 @@ TEST_CASE("config check on a missing file") {
   CHECK(result.exit_code == 1);
   CHECK(result.err.find("absent.toml") != std::string::npos);
 }
+
+TEST_CASE("data show prints the Fashion-MNIST splits") {
+  nasq::test::write_text("data.toml", "[data]\ntrain_subset = 2000\nvalidation_fraction = 0.25\n");
+  const auto result = run_command(nasq::test::nasq_command() + " data show data.toml");
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.find("fashion-mnist") != std::string::npos);
+  CHECK(result.out.find("1500") != std::string::npos);
+  CHECK(result.out.find("500") != std::string::npos);
+  CHECK(result.out.find("10000") != std::string::npos);
+}
+
+TEST_CASE("data show reports a missing data set") {
+  nasq::test::write_text("nodata.toml", "[data]\npath = \"does-not-exist\"\n");
+  const auto result = run_command(nasq::test::nasq_command() + " data show nodata.toml");
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("does-not-exist") != std::string::npos);
+}

@@ -159,3 +159,10 @@ TEST_CASE("search path order and no current directory") {
   CHECK(path[5].string().find("lib/nasq/plugins") != std::string::npos);
   for (const auto& directory : path) CHECK(directory != fs::current_path());
 }
+
+TEST_CASE("a directory named twice is scanned once") {
+  PluginRegistry registry;
+  registry.scan({kPlugins / "good", kPlugins / "good" / ".." / "good"});
+  CHECK(registry.refused().empty());
+  CHECK(registry.plugins(PluginKind::hardware).size() == 1);
+}

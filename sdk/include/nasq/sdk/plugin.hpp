@@ -37,7 +37,9 @@ struct PluginDescriptor {
 };
 
 // Services the core offers to a plugin's factory and, through the reference
-// the plugin keeps, to the objects it creates. Valid until process exit.
+// the plugin keeps, to the objects it creates. Every object a plugin creates
+// keeps its host (and so its logger) alive; create_hardware_model() may be
+// called while the core's run is in progress.
 class PluginHost {
  public:
   virtual ~PluginHost();

@@ -3,11 +3,13 @@
 //
 // Contract:
 // - The core creates one strategy per search through the plugin factory and
-//   owns it. It then calls begin() once (or load_state() when resuming), and
+//   owns it. It calls begin() once, then load_state() when resuming, then
 //   step() steps_per_epoch() times per epoch, end_epoch() after each epoch,
 //   and finally derive() once. save_state() may be called after any step()
 //   or end_epoch(); a strategy restored with load_state() must continue
-//   exactly as the saved one would have.
+//   exactly as the saved one would have. Warm-up epochs, which train the
+//   weights on uniformly sampled paths, run before the first step() and are
+//   not counted in epochs().
 // - The SearchContext gives access to everything the core owns: the space's
 //   decisions, the supernet's weight training and validation loss, the cost
 //   of discrete architectures, random numbers, and the run record. The
@@ -61,6 +63,19 @@ struct Candidate {
   Cost cost;
 };
 
+// A constraint of the objective: lambda * [E cost(metric) - budget]_+, with
+// the cost divided by the budget when `normalize` is true.
+struct Budget {
+  std::string metric;  // a Cost field name, such as "energy_mj"
+  double budget = 0.0; // in the metric's unit (mJ for energy_mj)
+  double lambda = 0.0;
+  bool normalize = false;
+  // Exact minimum and maximum of the metric over the space (estimated by
+  // sampling for a non-additive model). A budget above `max` never binds.
+  double space_min = 0.0;
+  double space_max = 0.0;
+};
+
 class SearchContext {
  public:
   virtual ~SearchContext();
@@ -68,9 +83,15 @@ class SearchContext {
   virtual const std::vector<Decision>& decisions() const = 0;
   virtual torch::Device device() const = 0;
   virtual std::int64_t steps_per_epoch() const = 0;
+  // Images per training and validation batch.
+  virtual std::int64_t batch_size() const = 0;
   virtual std::int64_t epochs() const = 0;
   // Zero-based epoch of the next step() call.
   virtual std::int64_t epoch() const = 0;
+  // Steps taken so far over the whole search.
+  virtual std::int64_t global_step() const = 0;
+  // Cost constraints of the objective (empty: accuracy only).
+  virtual const std::vector<Budget>& budgets() const = 0;
   // The strategy's generator; its state is saved in every checkpoint.
   virtual std::mt19937_64& rng() = 0;
   virtual Logger& logger() = 0;

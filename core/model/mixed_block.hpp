@@ -1,0 +1,131 @@
+// The supernet's MB block: every candidate of the block's five decisions
+// computed at once and mixed by weight vectors. Uses LibTorch.
+//
+// What the block computes, for input x with C channels:
+//
+// - One path per expansion choice m, with h_m = m * C hidden channels (C for
+//   m = 1). Path m is the discrete block of expansion m: 1x1 expansion conv
+//   (skipped for m = 1, whose depthwise conv reads x), depthwise conv, and
+//   linear 1x1 projection, each followed by batch norm (and ReLU6 except after
+//   the projection). Every path quantizes its own tensors, so a per-tensor
+//   quantizer scale (max |x|) is the one the discrete network of expansion m
+//   sees; the paths therefore share no activations, only parameters.
+// - Inside a path the other decisions mix where they act, before the layer's
+//   batch norm: a layer's pre-norm output is the weighted sum of its candidate
+//   convs, sum_c w_c conv(q_a(in, bits_c), q_w(W_c, bits_c)), with w_c the
+//   product of the weights of the decisions that pick candidate c (b1 for the
+//   expansion and projection; k and b2 for the depthwise conv). A conv is
+//   linear in its weight, so the k candidates run as one depthwise conv with
+//   the largest kernel whose weight mixes the zero-padded smaller kernels.
+// - The paths' outputs mix with the m weights; the block output is
+//   w_keep * block(x) + w_skip * x, where block(x) = x + F(x) for a residual
+//   block and F(x) otherwise.
+//
+// With one-hot weights this is exactly the discrete block of the chosen
+// candidate, up to floating-point summation order.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/space/search_space.hpp"
+#include "nasq/sdk/quantizer.hpp"
+
+namespace nasq::model {
+
+struct MixedBlockOptions {
+  // Paths share parameters: path m uses the first h_m rows (channels) of one
+  // tensor per layer sized for the largest expansion. When false, every path
+  // has its own rows.
+  bool shared_weights = true;
+  // One conv per bit choice, mixed afterwards (exact). When false, a single
+  // conv of mixed inputs and mixed weights (see forward()).
+  bool exact_bit_mixing = false;
+};
+
+// The weights of one block's decisions: each 1-D [choices] (one sample for
+// the batch) or 2-D [N, choices] (one per image).
+struct BlockWeights {
+  torch::Tensor skip;
+  torch::Tensor expansion;
+  torch::Tensor kernel;
+  torch::Tensor bottleneck_bits;
+  torch::Tensor depthwise_bits;
+};
+
+// Where a path's rows sit. "offset" indexes a parameter (0 for every path
+// when weights are shared); "segment" indexes the paths' concatenated
+// activations and running statistics, where every path has its own channels.
+struct ExpansionPath {
+  int expansion = 1;
+  std::int64_t hidden_channels = 0;
+  bool expands = false;                // expansion > 1
+  std::int64_t expand_offset = 0;      // rows of expand_weight, expand batch norm affine
+  std::int64_t expand_segment = 0;     // channels of the expansion output and its statistics
+  std::int64_t hidden_offset = 0;      // rows of dw weights, dw affine; columns of project_weight
+  std::int64_t hidden_segment = 0;     // channels of the dw input/output and dw statistics
+  std::int64_t project_offset = 0;     // rows of the project batch norm affine
+  std::int64_t project_segment = 0;    // channels of the projection outputs and statistics
+
+  // Activation quantizers of the path's depthwise and projection inputs and
+  // weight quantizers of its three convs (expand_weight null when !expands).
+  std::shared_ptr<sdk::QuantizerOp> expand_weight_quantizer;
+  std::shared_ptr<sdk::QuantizerOp> dw_input_quantizer;
+  std::shared_ptr<sdk::QuantizerOp> dw_weight_quantizer;
+  std::shared_ptr<sdk::QuantizerOp> project_input_quantizer;
+  std::shared_ptr<sdk::QuantizerOp> project_weight_quantizer;
+};
+
+class MixedBlockImpl : public torch::nn::Module {
+ public:
+  MixedBlockImpl(const space::BlockSlot& slot, const sdk::Quantizer& quantizer,
+                 MixedBlockOptions options = {});
+
+  // Output [N, C_out, H_out, W_out] for x [N, C_in, H, W].
+  torch::Tensor forward(const torch::Tensor& x, const BlockWeights& weights);
+
+  const space::BlockSlot& slot() const { return slot_; }
+  const MixedBlockOptions& options() const { return options_; }
+  // One path per entry of slot().expansion_choices, in that order.
+  const std::vector<ExpansionPath>& paths() const { return paths_; }
+
+  // Parameters and buffers; the paths' rows are described by ExpansionPath.
+  // expand_* are undefined when no path expands.
+  torch::Tensor expand_weight;  // [rows, C_in, 1, 1]
+  torch::Tensor expand_bn_weight, expand_bn_bias;
+  torch::Tensor expand_running_mean, expand_running_var;
+  std::vector<torch::Tensor> dw_weights;  // per kernel choice: [rows, 1, k, k]
+  torch::Tensor dw_bn_weight, dw_bn_bias;
+  torch::Tensor dw_running_mean, dw_running_var;
+  torch::Tensor project_weight;  // [C_out, columns, 1, 1]
+  torch::Tensor project_bn_weight, project_bn_bias;
+  torch::Tensor project_running_mean, project_running_var;
+  // Quantizes x before the expansion conv of every expanding path (one op,
+  // because all of them read the same tensor).
+  std::shared_ptr<sdk::QuantizerOp> expand_input_quantizer;
+
+ private:
+  struct Mixing;
+
+  void build_paths();
+  void register_tensors();
+  void register_quantizers(const sdk::Quantizer& quantizer);
+
+  std::vector<torch::Tensor> expansion_outputs(const torch::Tensor& x, const Mixing& mixing);
+  torch::Tensor depthwise_output(const std::vector<torch::Tensor>& inputs, const Mixing& mixing);
+  torch::Tensor projection_output(const torch::Tensor& hidden, const Mixing& mixing);
+  torch::Tensor depthwise_weight(const ExpansionPath& path, int bits, const Mixing& mixing);
+
+  space::BlockSlot slot_;
+  MixedBlockOptions options_;
+  std::vector<ExpansionPath> paths_;
+  std::int64_t max_kernel_ = 0;
+};
+TORCH_MODULE(MixedBlock);
+
+}  // namespace nasq::model

@@ -1,0 +1,107 @@
+// Runs `nasq cost` on the reference networks and layer files.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "tests/hardware/csv_rows.hpp"
+#include "tests/support/process.hpp"
+
+using nasq::test::run_command;
+
+namespace {
+
+const std::string kRefs = NASQ_BITFUSION_REFS_DIR;
+
+// The value of `"key": number` in the "total" object of nasq's JSON output.
+double total_value(const std::string& json, const std::string& key) {
+  const auto total = json.find("\"total\"");
+  REQUIRE(total != std::string::npos);
+  const auto position = json.find("\"" + key + "\":", total);
+  REQUIRE(position != std::string::npos);
+  return std::stod(json.substr(position + key.size() + 3));
+}
+
+}  // namespace
+
+TEST_CASE("cost of MobileNetV2 matches the simulator") {
+  const auto result = run_command(nasq::test::nasq_command() + " cost --network mobilenetv2 --format json");
+  REQUIRE(result.exit_code == 0);
+  const double energy = total_value(result.out, "energy_mj");
+  CHECK(std::abs(energy - 128.86096898865353) / 128.86096898865353 <= 1e-9);
+  CHECK(total_value(result.out, "latency_ms") == doctest::Approx(84.02011).epsilon(1e-9));
+  CHECK(total_value(result.out, "cycles") == 42010055);
+  CHECK(total_value(result.out, "macs") == 4812388352.0);
+}
+
+TEST_CASE("cost of ResNet-50 and VGG-16 match the simulator") {
+  const auto resnet = run_command(nasq::test::nasq_command() + " cost --network resnet50 --format json");
+  REQUIRE(resnet.exit_code == 0);
+  CHECK(total_value(resnet.out, "energy_mj") == doctest::Approx(426.99098958070016).epsilon(1e-9));
+  CHECK(total_value(resnet.out, "latency_ms") == doctest::Approx(288.864864).epsilon(1e-9));
+  const auto vgg = run_command(nasq::test::nasq_command() + " cost --network vgg16 --format json");
+  REQUIRE(vgg.exit_code == 0);
+  CHECK(total_value(vgg.out, "energy_mj") == doctest::Approx(1588.6817123921069).epsilon(1e-9));
+  CHECK(total_value(vgg.out, "latency_ms") == doctest::Approx(1001.473576).epsilon(1e-9));
+}
+
+TEST_CASE("cost of layers.csv keeps names and reproduces rows") {
+  const auto result = run_command(nasq::test::nasq_command() + " cost --layers '" + kRefs +
+                                  "/layers.csv' --format csv");
+  REQUIRE(result.exit_code == 0);
+  nasq::test::write_text("costed.csv", result.out);
+  const nasq::test::CsvTable costed("costed.csv");
+  const nasq::test::CsvTable reference(kRefs + "/layers.csv");
+  std::size_t row = 0;
+  for (const auto& expected : reference.rows()) {
+    if (expected.text("status") != "ok") continue;
+    REQUIRE(row < costed.rows().size());
+    const auto& actual = costed.rows()[row++];
+    INFO("row " << expected.text("name"));
+    CHECK(actual.text("name") == expected.text("name"));
+    CHECK(actual.integer("cycles") == expected.integer("cycles"));
+    const double energy_mj = expected.real("total_energy_nJ") * 1e-6;
+    CHECK(std::abs(actual.real("energy_mj") - energy_mj) / energy_mj <= 1e-9);
+  }
+  CHECK(row == 70);
+  CHECK(costed.rows().back().text("name") == "total");
+}
+
+TEST_CASE("cost rejects bad layers with the layer name") {
+  nasq::test::write_text("bad.csv", "name,kind,n,h,w,c,oc,k,s,p,groups,wbits,abits\n"
+                                    "no_channels,conv,16,28,28,0,32,1,1,0,1,8,8\n");
+  const auto zero = run_command(nasq::test::nasq_command() + " cost --layers bad.csv");
+  CHECK(zero.exit_code == 1);
+  CHECK(zero.err.find("layer 'no_channels'") != std::string::npos);
+
+  nasq::test::write_text("kernel.csv", "name,kind,n,h,w,c,oc,k,s,p,groups,wbits,abits\n"
+                                       "huge_kernel,conv,16,3,3,8,32,7,1,0,1,8,8\n");
+  const auto kernel = run_command(nasq::test::nasq_command() + " cost --layers kernel.csv");
+  CHECK(kernel.exit_code == 1);
+  CHECK(kernel.err.find("kernel") != std::string::npos);
+
+  const auto bits = run_command(nasq::test::nasq_command() +
+                                " cost --network mobilenetv2 --wbits 16 --abits 16");
+  CHECK(bits.exit_code == 1);
+  CHECK(bits.err.find("bitfusion") != std::string::npos);
+  CHECK(bits.err.find("16") != std::string::npos);
+
+  nasq::test::write_text("broken.csv", "name,kind,n,h\nx,conv,1,2\n");
+  const auto columns = run_command(nasq::test::nasq_command() + " cost --layers broken.csv");
+  CHECK(columns.exit_code == 1);
+  CHECK(columns.err.find("broken.csv:1: missing column 'w'") != std::string::npos);
+}
+
+TEST_CASE("cost with another hardware model") {
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " cost --network mobilenetv2 --hardware analytical --format json");
+  REQUIRE(result.exit_code == 0);
+  CHECK(total_value(result.out, "macs") == 4812388352.0);
+  CHECK(total_value(result.out, "energy_mj") == 0.0);
+}
+
+TEST_CASE("cost needs exactly one layer source") {
+  const auto none = run_command(nasq::test::nasq_command() + " cost");
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("exactly one of --network, --layers and --arch") != std::string::npos);
+}

@@ -1,0 +1,128 @@
+// The convolutions of core/model/layers.hpp against LibTorch's own: depthwise
+// (shared and per-image weights, with this library's weight gradient) and
+// per-image 1x1 convolutions.
+#include <torch/torch.h>
+
+// LibTorch's glog defines CHECK-style macros; doctest's take their place.
+#undef CHECK
+#undef CHECK_EQ
+#undef CHECK_NE
+#undef CHECK_LT
+#undef CHECK_LE
+#undef CHECK_GT
+#undef CHECK_GE
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "core/model/layers.hpp"
+#include "tests/model/model_fixture.hpp"
+
+using nasq::test::max_difference;
+
+namespace {
+
+struct ConvResult {
+  torch::Tensor output, input_grad, weight_grad;
+};
+
+// Output and gradients of conv(input, weight) for the loss sum(output * probe).
+template <typename Conv>
+ConvResult run_conv(const torch::Tensor& input, const torch::Tensor& weight,
+                    const torch::Tensor& probe, Conv conv) {
+  const torch::Tensor x = input.clone().requires_grad_(true);
+  const torch::Tensor w = weight.clone().requires_grad_(true);
+  const torch::Tensor output = conv(x, w);
+  (output * probe).sum().backward();
+  return {output.detach(), x.grad(), w.grad()};
+}
+
+// LibTorch's depthwise convolution, one image at a time for per-image weights.
+torch::Tensor reference_depthwise(const torch::Tensor& x, const torch::Tensor& w,
+                                  std::int64_t stride) {
+  const std::int64_t channels = x.size(1);
+  const std::int64_t padding = w.size(-1) / 2;
+  if (w.dim() == 4) return at::conv2d(x, w, {}, stride, padding, 1, channels);
+  std::vector<torch::Tensor> outputs;
+  for (std::int64_t n = 0; n < x.size(0); ++n) {
+    outputs.push_back(at::conv2d(x.narrow(0, n, 1), w[n], {}, stride, padding, 1, channels));
+  }
+  return torch::cat(outputs);
+}
+
+}  // namespace
+
+TEST_CASE("depthwise conv matches LibTorch in double") {
+  torch::manual_seed(5);
+  for (const bool per_image : {false, true}) {
+    for (const std::int64_t stride : {1, 2}) {
+      for (const std::int64_t kernel : {3, 5, 7}) {
+        CAPTURE(per_image);
+        CAPTURE(stride);
+        CAPTURE(kernel);
+        const auto options = torch::TensorOptions().dtype(torch::kDouble);
+        const torch::Tensor input = torch::randn({3, 5, 9, 9}, options);
+        const torch::Tensor weight = per_image ? torch::randn({3, 5, 1, kernel, kernel}, options)
+                                               : torch::randn({5, 1, kernel, kernel}, options);
+        const std::int64_t out_size = (9 - 1) / stride + 1;
+        const torch::Tensor probe = torch::randn({3, 5, out_size, out_size}, options);
+
+        const ConvResult ours = run_conv(input, weight, probe, [&](auto& x, auto& w) {
+          return nasq::model::depthwise_conv2d(x, w, stride);
+        });
+        const ConvResult reference = run_conv(input, weight, probe, [&](auto& x, auto& w) {
+          return reference_depthwise(x, w, stride);
+        });
+        CHECK(max_difference(ours.output, reference.output) <= 1e-12);
+        CHECK(max_difference(ours.input_grad, reference.input_grad) <= 1e-12);
+        CHECK(max_difference(ours.weight_grad, reference.weight_grad) <= 1e-12);
+      }
+    }
+  }
+}
+
+TEST_CASE("depthwise conv weight gradient in float") {
+  // Large enough that the vectorized kernel splits rows across threads.
+  torch::manual_seed(6);
+  for (const std::int64_t stride : {1, 2}) {
+    CAPTURE(stride);
+    const torch::Tensor input = torch::randn({8, 24, 14, 14});
+    const torch::Tensor weight = torch::randn({24, 1, 7, 7});
+    const std::int64_t out_size = (14 - 1) / stride + 1;
+    const torch::Tensor probe = torch::randn({8, 24, out_size, out_size});
+
+    const ConvResult ours = run_conv(input, weight, probe, [&](auto& x, auto& w) {
+      return nasq::model::depthwise_conv2d(x, w, stride);
+    });
+    const ConvResult reference = run_conv(input.to(torch::kDouble), weight.to(torch::kDouble),
+                                          probe.to(torch::kDouble), [&](auto& x, auto& w) {
+                                            return reference_depthwise(x, w, stride);
+                                          });
+    const double scale = reference.weight_grad.abs().max().item<double>();
+    CHECK(max_difference(ours.weight_grad.to(torch::kDouble), reference.weight_grad) <=
+          1e-5 * scale);
+    CHECK(max_difference(ours.output.to(torch::kDouble), reference.output) <= 1e-4);
+  }
+}
+
+TEST_CASE("pointwise conv with per-image weights matches a loop") {
+  torch::manual_seed(7);
+  const auto options = torch::TensorOptions().dtype(torch::kDouble);
+  const torch::Tensor input = torch::randn({3, 4, 5, 5}, options);
+  const torch::Tensor weight = torch::randn({3, 6, 4, 1, 1}, options);
+  const torch::Tensor probe = torch::randn({3, 6, 5, 5}, options);
+
+  const ConvResult ours = run_conv(input, weight, probe, [](auto& x, auto& w) {
+    return nasq::model::pointwise_conv2d(x, w);
+  });
+  const ConvResult reference = run_conv(input, weight, probe, [](auto& x, auto& w) {
+    std::vector<torch::Tensor> outputs;
+    for (std::int64_t n = 0; n < x.size(0); ++n) {
+      outputs.push_back(at::conv2d(x.narrow(0, n, 1), w[n]));
+    }
+    return torch::cat(outputs);
+  });
+  CHECK(max_difference(ours.output, reference.output) <= 1e-12);
+  CHECK(max_difference(ours.input_grad, reference.input_grad) <= 1e-12);
+  CHECK(max_difference(ours.weight_grad, reference.weight_grad) <= 1e-12);
+}

@@ -1,0 +1,475 @@
+// The supernet against a reference that enumerates candidates with plain
+// LibTorch ops, against the discrete network under one-hot weights, and its
+// per-image and fast bit-mixing modes. Double precision throughout.
+#include <torch/torch.h>
+
+// LibTorch's glog defines CHECK-style macros; doctest's take their place.
+#undef CHECK
+#undef CHECK_EQ
+#undef CHECK_NE
+#undef CHECK_LT
+#undef CHECK_LE
+#undef CHECK_GT
+#undef CHECK_GE
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/model/layers.hpp"
+#include "core/model/mixed_block.hpp"
+#include "core/model/supernet.hpp"
+#include "core/space/architecture.hpp"
+#include "nasq/sdk/error.hpp"
+#include "tests/model/model_fixture.hpp"
+
+using nasq::model::BlockWeights;
+using nasq::model::MixedBlockImpl;
+using nasq::test::clear_gradients;
+using nasq::test::gradients;
+using nasq::test::max_difference;
+using nasq::test::QuantizerLoader;
+namespace model = nasq::model;
+namespace space = nasq::space;
+
+namespace {
+
+const auto kDouble = torch::TensorOptions().dtype(torch::kDouble);
+constexpr std::int64_t kBatch = 4;
+
+torch::Tensor clamp_to_relu6(const torch::Tensor& x) { return torch::clamp(x, 0.0, 6.0); }
+
+torch::Tensor train_batch_norm(const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias) {
+  return torch::batch_norm(x, weight, bias, {}, {}, true, model::kBatchNormMomentum,
+                           model::kBatchNormEps, false);
+}
+
+// The mixed block's output computed the long way: for every path m, every
+// layer sums one plain conv per combination of the choices acting on it (its
+// own k x k kernel, no padding, no concatenated paths), each on separately
+// quantized tensors, weighted by the product of the choices' weights; batch
+// norm runs per path and layer on slices of the shared parameters; the paths
+// and the skip mix at the end. Training mode only.
+torch::Tensor reference_block(MixedBlockImpl& block, const torch::Tensor& x,
+                              const BlockWeights& w) {
+  const space::BlockSlot& slot = block.slot();
+  torch::Tensor residual_branch = torch::zeros({}, kDouble);
+
+  for (std::size_t p = 0; p < block.paths().size(); ++p) {
+    const model::ExpansionPath& path = block.paths()[p];
+    const std::int64_t hidden = path.hidden_channels;
+
+    torch::Tensor dw_input = x;
+    if (path.expands) {
+      torch::Tensor sum = torch::zeros({}, kDouble);
+      for (std::size_t i = 0; i < slot.bottleneck_bits.size(); ++i) {
+        const int bits = slot.bottleneck_bits[i];
+        const torch::Tensor weight = block.expand_weight.narrow(0, path.expand_offset, hidden);
+        sum = sum + w.bottleneck_bits[i] *
+                        at::conv2d(block.expand_input_quantizer->forward(x, bits),
+                                   path.expand_weight_quantizer->forward(weight, bits));
+      }
+      dw_input = clamp_to_relu6(train_batch_norm(sum, block.expand_bn_weight.narrow(0, path.expand_offset, hidden),
+                                        block.expand_bn_bias.narrow(0, path.expand_offset, hidden)));
+    }
+
+    torch::Tensor dw_sum = torch::zeros({}, kDouble);
+    for (std::size_t j = 0; j < slot.depthwise_bits.size(); ++j) {
+      const int bits = slot.depthwise_bits[j];
+      for (std::size_t k = 0; k < slot.kernel_choices.size(); ++k) {
+        const std::int64_t kernel = slot.kernel_choices[k];
+        const torch::Tensor weight = block.dw_weights[k].narrow(0, path.hidden_offset, hidden);
+        const torch::Tensor conv =
+            at::conv2d(path.dw_input_quantizer->forward(dw_input, bits),
+                       path.dw_weight_quantizer->forward(weight, bits), {}, slot.stride,
+                       kernel / 2, 1, hidden);
+        dw_sum = dw_sum + w.depthwise_bits[j] * w.kernel[k] * conv;
+      }
+    }
+    const torch::Tensor dw_output =
+        clamp_to_relu6(train_batch_norm(dw_sum, block.dw_bn_weight.narrow(0, path.hidden_offset, hidden),
+                               block.dw_bn_bias.narrow(0, path.hidden_offset, hidden)));
+
+    torch::Tensor project_sum = torch::zeros({}, kDouble);
+    for (std::size_t i = 0; i < slot.bottleneck_bits.size(); ++i) {
+      const int bits = slot.bottleneck_bits[i];
+      const torch::Tensor weight = block.project_weight.narrow(1, path.hidden_offset, hidden);
+      project_sum = project_sum + w.bottleneck_bits[i] *
+                                      at::conv2d(path.project_input_quantizer->forward(dw_output, bits),
+                                                 path.project_weight_quantizer->forward(weight, bits));
+    }
+    const std::int64_t out = slot.output_channels;
+    const torch::Tensor projected =
+        train_batch_norm(project_sum, block.project_bn_weight.narrow(0, path.project_offset, out),
+                         block.project_bn_bias.narrow(0, path.project_offset, out));
+    residual_branch = residual_branch + w.expansion[p] * projected;
+  }
+
+  const torch::Tensor kept = slot.residual ? x + residual_branch : residual_branch;
+  torch::Tensor output = torch::zeros({}, kDouble);
+  for (std::size_t s = 0; s < slot.skip_choices.size(); ++s) {
+    output = output + w.skip[s] * (slot.skip_choices[s] == 1 ? x : kept);
+  }
+  return output;
+}
+
+// Random logits with gradients, one tensor per decision.
+std::vector<torch::Tensor> random_logits(const std::vector<std::int64_t>& sizes) {
+  std::vector<torch::Tensor> logits;
+  for (const std::int64_t size : sizes) {
+    logits.push_back(torch::randn({size}, kDouble).requires_grad_(true));
+  }
+  return logits;
+}
+
+std::vector<torch::Tensor> softmax_all(const std::vector<torch::Tensor>& logits) {
+  std::vector<torch::Tensor> weights;
+  for (const torch::Tensor& l : logits) weights.push_back(torch::softmax(l, 0));
+  return weights;
+}
+
+std::vector<std::int64_t> choice_counts(const space::SearchSpace& space) {
+  std::vector<std::int64_t> counts;
+  for (const space::Decision& d : space.decisions()) {
+    counts.push_back(static_cast<std::int64_t>(d.choices.size()));
+  }
+  return counts;
+}
+
+std::vector<torch::Tensor> parameters_of(const torch::nn::Module& module) {
+  return module.parameters();
+}
+
+// Output and gradients (parameters, then `extra`) of loss = sum(run() * probe).
+struct Run {
+  torch::Tensor output;
+  std::vector<torch::Tensor> grads;
+};
+
+Run run_and_backward(const std::function<torch::Tensor()>& run, const torch::Tensor& probe,
+                     const std::vector<torch::Tensor>& tensors) {
+  clear_gradients(tensors);
+  const torch::Tensor output = run();
+  (output * probe).sum().backward();
+  Run result{output.detach(), gradients(tensors)};
+  clear_gradients(tensors);
+  return result;
+}
+
+// Largest difference over two gradient lists; a tensor without gradient on
+// both sides counts as equal, on one side only as a failure.
+double max_gradient_difference(const std::vector<torch::Tensor>& a,
+                               const std::vector<torch::Tensor>& b) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].defined() && !b[i].defined()) continue;
+    if (!a[i].defined() || !b[i].defined()) return 1e30;
+    worst = std::max(worst, max_difference(a[i], b[i]));
+  }
+  return worst;
+}
+
+space::Architecture random_architecture(const space::SearchSpace& space) {
+  std::vector<int> indices;
+  for (const std::int64_t count : choice_counts(space)) {
+    indices.push_back(static_cast<int>(torch::randint(count, {1}).item<std::int64_t>()));
+  }
+  return space::architecture_from_indices(space, indices);
+}
+
+torch::Tensor random_images() { return torch::randn({kBatch, 2, 8, 8}, kDouble); }
+
+model::Supernet make_supernet(const space::SearchSpace& space, const nasq::sdk::Quantizer& quantizer,
+                              const std::string& sharing, const std::string& mixing) {
+  model::Supernet supernet(space, quantizer, model::SupernetOptions{sharing, mixing});
+  supernet->to(torch::kDouble);
+  nasq::test::randomize_batch_norm(*supernet);
+  return supernet;
+}
+
+// Copies every parameter and buffer of `from` into `to`, which has the same names.
+void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from.named_parameters();
+  for (auto& item : to.named_parameters()) item.value().copy_(source[item.key()]);
+  auto buffers = from.named_buffers();
+  for (auto& item : to.named_buffers()) item.value().copy_(buffers[item.key()]);
+}
+
+}  // namespace
+
+TEST_CASE("mixed block equals the per-candidate reference") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(11);
+
+  for (const bool shared : {true, false}) {
+    for (const int index : {0, 1}) {  // residual block, strided block
+      CAPTURE(shared);
+      CAPTURE(index);
+      const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
+      model::MixedBlock block(slot, *loader.quantizer,
+                              model::MixedBlockOptions{shared, /*exact_bit_mixing=*/true});
+      block->to(torch::kDouble);
+      nasq::test::randomize_batch_norm(*block);
+
+      torch::Tensor input = torch::randn(
+          {kBatch, slot.input_channels, slot.input_size, slot.input_size}, kDouble);
+      if (index == 0) input = clamp_to_relu6(input);  // block 0 reads the stem's ReLU6 output
+      const torch::Tensor x = input.requires_grad_(true);
+      const std::vector<torch::Tensor> logits = random_logits(
+          {static_cast<std::int64_t>(slot.skip_choices.size()),
+           static_cast<std::int64_t>(slot.expansion_choices.size()),
+           static_cast<std::int64_t>(slot.kernel_choices.size()),
+           static_cast<std::int64_t>(slot.bottleneck_bits.size()),
+           static_cast<std::int64_t>(slot.depthwise_bits.size())});
+      auto block_weights = [&] {
+        const std::vector<torch::Tensor> w = softmax_all(logits);
+        return BlockWeights{w[0], w[1], w[2], w[3], w[4]};
+      };
+      const std::int64_t out_size = slot.output_size;
+      const torch::Tensor probe =
+          torch::randn({kBatch, slot.output_channels, out_size, out_size}, kDouble);
+
+      std::vector<torch::Tensor> tracked = parameters_of(*block);
+      tracked.insert(tracked.end(), logits.begin(), logits.end());
+      tracked.push_back(x);
+
+      const Run efficient =
+          run_and_backward([&] { return block->forward(x, block_weights()); }, probe, tracked);
+      const Run reference = run_and_backward(
+          [&] { return reference_block(*block, x, block_weights()); }, probe, tracked);
+
+      const double output_difference = max_difference(efficient.output, reference.output);
+      const double gradient_difference = max_gradient_difference(efficient.grads, reference.grads);
+      MESSAGE("block " << index << std::string(shared ? " shared" : " separate")
+                       << ": max |output difference| " << output_difference
+                       << ", max |gradient difference| " << gradient_difference);
+      CHECK(output_difference <= 1e-5);
+      CHECK(gradient_difference <= 1e-5);
+      // The logits' gradients must be non-trivial for the check to mean anything.
+      CHECK(efficient.grads[efficient.grads.size() - 2].abs().max().item<double>() > 1e-6);
+    }
+  }
+}
+
+TEST_CASE("one-hot supernet equals the discrete network") {
+  const space::SearchSpace space = nasq::test::tiny_space();
+  for (const std::string quantizer_name : {"linear", "pact", "lsq"}) {
+    QuantizerLoader loader(quantizer_name);
+    for (const std::string sharing : {"shared", "separate"}) {
+      for (const std::string mixing : {"fast", "exact"}) {
+        CAPTURE(quantizer_name);
+        CAPTURE(sharing);
+        CAPTURE(mixing);
+        torch::manual_seed(21);
+        model::Supernet supernet = make_supernet(space, *loader.quantizer, sharing, mixing);
+        // Training batches with soft weights set the running statistics.
+        for (int step = 0; step < 2; ++step) {
+          supernet->forward(random_images(), softmax_all(random_logits(choice_counts(space))));
+        }
+
+        std::vector<space::Architecture> architectures = {space::smallest_architecture(space),
+                                                          space::largest_architecture(space)};
+        for (int i = 0; i < 4; ++i) architectures.push_back(random_architecture(space));
+
+        double worst_output = 0.0, worst_gradient = 0.0;
+        for (const space::Architecture& architecture : architectures) {
+          for (const bool training : {true, false}) {
+            CAPTURE(training);
+            model::DiscreteNetwork network(space, architecture, *loader.quantizer);
+            network->to(torch::kDouble);
+            model::copy_supernet_weights(supernet, architecture, network);
+            supernet->train(training);
+            network->train(training);
+
+            const std::vector<model::TensorMatch> matches =
+                model::match_supernet_tensors(supernet, architecture, network);
+            std::vector<model::TensorMatch> trained;
+            std::vector<torch::Tensor> targets, sources;
+            for (const model::TensorMatch& match : matches) {
+              if (!match.target.requires_grad()) continue;
+              trained.push_back(match);
+              targets.push_back(match.target);
+              sources.push_back(match.source);
+            }
+
+            const torch::Tensor images = random_images();
+            const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
+            const std::vector<torch::Tensor> weights =
+                model::one_hot_weights(space, architecture, kDouble);
+            const Run mixed = run_and_backward(
+                [&] { return supernet->forward(images, weights); }, probe, sources);
+            const Run discrete =
+                run_and_backward([&] { return network->forward(images); }, probe, targets);
+
+            // The supernet's gradients, narrowed to the parts the network uses.
+            std::vector<torch::Tensor> narrowed;
+            for (std::size_t i = 0; i < trained.size(); ++i) {
+              const torch::Tensor& grad = mixed.grads[i];
+              narrowed.push_back(grad.defined() ? trained[i].narrow(grad) : torch::Tensor());
+            }
+
+            const double output_difference = max_difference(mixed.output, discrete.output);
+            const double gradient_difference = max_gradient_difference(narrowed, discrete.grads);
+            worst_output = std::max(worst_output, output_difference);
+            worst_gradient = std::max(worst_gradient, gradient_difference);
+            CHECK(output_difference <= 1e-10);
+            CHECK(gradient_difference <= 1e-10);
+          }
+        }
+        MESSAGE(quantizer_name << ", " << sharing << ", " << mixing
+                               << ": max |output difference| " << worst_output
+                               << ", max |gradient difference| " << worst_gradient);
+      }
+    }
+  }
+}
+
+TEST_CASE("per-image weights with identical rows equal per-batch weights") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  for (const std::string mixing : {"fast", "exact"}) {
+    CAPTURE(mixing);
+    torch::manual_seed(31);
+    model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", mixing);
+    const std::vector<torch::Tensor> logits = random_logits(choice_counts(space));
+    const torch::Tensor images = random_images();
+    const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
+    std::vector<torch::Tensor> tracked = parameters_of(*supernet);
+    tracked.insert(tracked.end(), logits.begin(), logits.end());
+
+    const Run per_batch = run_and_backward(
+        [&] { return supernet->forward(images, softmax_all(logits)); }, probe, tracked);
+    const Run per_image = run_and_backward(
+        [&] {
+          std::vector<torch::Tensor> rows;
+          for (const torch::Tensor& w : softmax_all(logits)) {
+            rows.push_back(w.unsqueeze(0).expand({kBatch, w.size(0)}));
+          }
+          return supernet->forward(images, rows);
+        },
+        probe, tracked);
+
+    CHECK(max_difference(per_batch.output, per_image.output) <= 1e-10);
+    CHECK(max_gradient_difference(per_batch.grads, per_image.grads) <= 1e-10);
+  }
+}
+
+TEST_CASE("per-image weights mix each image separately") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(33);
+  model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", "fast");
+  // One training batch sets the running statistics; evaluation mode then
+  // keeps batch statistics from coupling the images.
+  supernet->forward(random_images(), softmax_all(random_logits(choice_counts(space))));
+  supernet->eval();
+  const torch::Tensor images = random_images();
+  std::vector<std::vector<torch::Tensor>> per_image_weights;
+  for (std::int64_t n = 0; n < kBatch; ++n) {
+    per_image_weights.push_back(softmax_all(random_logits(choice_counts(space))));
+  }
+  std::vector<torch::Tensor> stacked;
+  for (std::size_t d = 0; d < space.decisions().size(); ++d) {
+    std::vector<torch::Tensor> rows;
+    for (std::int64_t n = 0; n < kBatch; ++n) rows.push_back(per_image_weights[n][d]);
+    stacked.push_back(torch::stack(rows));
+  }
+
+  torch::NoGradGuard no_grad;
+  const torch::Tensor together = supernet->forward(images, stacked);
+  for (std::int64_t n = 0; n < kBatch; ++n) {
+    CAPTURE(n);
+    const torch::Tensor alone = supernet->forward(images.narrow(0, n, 1), per_image_weights[n]);
+    // Activation quantizers in evaluation mode use running statistics, so an
+    // image's output does not depend on the rest of the batch.
+    CHECK(max_difference(together.narrow(0, n, 1), alone) <= 1e-10);
+  }
+}
+
+TEST_CASE("fast bit mixing equals exact mode only for one-hot bit weights") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(41);
+  model::Supernet fast = make_supernet(space, *loader.quantizer, "shared", "fast");
+  model::Supernet exact = make_supernet(space, *loader.quantizer, "shared", "exact");
+  copy_state(*fast, *exact);
+  const torch::Tensor images = random_images();
+
+  // Soft weights everywhere, then one-hot on the chosen bit decisions.
+  auto weights_with_one_hot = [&](const std::vector<std::string>& one_hot_kinds) {
+    std::vector<torch::Tensor> weights = softmax_all(random_logits(choice_counts(space)));
+    for (std::size_t d = 0; d < weights.size(); ++d) {
+      const std::string& kind = space.decisions()[d].kind;
+      for (const std::string& one_hot : one_hot_kinds) {
+        if (kind != one_hot) continue;
+        const std::int64_t choices = weights[d].size(0);
+        const std::int64_t chosen = torch::randint(choices, {1}).item<std::int64_t>();
+        weights[d] = torch::zeros({choices}, kDouble);
+        weights[d][chosen] = 1.0;
+      }
+    }
+    return weights;
+  };
+
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> one_hot_bits = weights_with_one_hot({"b1", "b2"});
+  CHECK(max_difference(fast->forward(images, one_hot_bits), exact->forward(images, one_hot_bits)) <=
+        1e-10);
+
+  for (const std::string soft : {"b1", "b2"}) {
+    CAPTURE(soft);
+    const std::vector<torch::Tensor> weights = weights_with_one_hot({soft == "b1" ? "b2" : "b1"});
+    CHECK(max_difference(fast->forward(images, weights), exact->forward(images, weights)) > 1e-6);
+  }
+}
+
+TEST_CASE("supernet rejects invalid weights and options") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  model::Supernet supernet(space, *loader.quantizer);
+  const torch::Tensor images = torch::randn({kBatch, 2, 8, 8});
+  auto message_of = [&](const std::function<void()>& action) -> std::string {
+    try {
+      action();
+    } catch (const nasq::sdk::Error& error) {
+      return error.what();
+    }
+    return "";
+  };
+
+  std::vector<torch::Tensor> weights = model::one_hot_weights(space, space::largest_architecture(space));
+  const std::vector<torch::Tensor> too_few(weights.begin(), weights.end() - 1);
+  CHECK(message_of([&] { supernet->forward(images, too_few); }).find("expected one per decision") !=
+        std::string::npos);
+
+  weights[2] = torch::ones({4});  // block0.k has 3 choices
+  const std::string wrong_size = message_of([&] { supernet->forward(images, weights); });
+  CHECK(wrong_size.find("block0.k") != std::string::npos);
+  CHECK(wrong_size.find("[3] or [N, 3]") != std::string::npos);
+
+  weights[2] = torch::ones({kBatch + 1, 3});
+  CHECK(message_of([&] { supernet->forward(images, weights); }).find("N = 4") != std::string::npos);
+
+  CHECK(message_of([&] { model::Supernet(space, *loader.quantizer, model::SupernetOptions{"tied", "fast"}); })
+            .find("weight_sharing 'tied'") != std::string::npos);
+  CHECK(message_of([&] { model::Supernet(space, *loader.quantizer, model::SupernetOptions{"shared", "approximate"}); })
+            .find("valid values: fast, exact") != std::string::npos);
+}
+
+TEST_CASE("copy rejects a network of another architecture") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  model::Supernet supernet(space, *loader.quantizer);
+  model::DiscreteNetwork network(space, space::largest_architecture(space), *loader.quantizer);
+  bool thrown = false;
+  try {
+    model::copy_supernet_weights(supernet, space::smallest_architecture(space), network);
+  } catch (const nasq::sdk::Error& error) {
+    thrown = std::string(error.what()).find("another architecture") != std::string::npos;
+  }
+  CHECK(thrown);
+}

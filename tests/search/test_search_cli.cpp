@@ -1,0 +1,170 @@
+// Runs `nasq search` with every strategy on a tiny space and a small
+// Fashion-MNIST slice, checks the run directory, and resumes a search
+// killed with SIGKILL.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/process.hpp"
+
+namespace fs = std::filesystem;
+using nasq::test::read_text;
+using nasq::test::run_command;
+
+namespace {
+
+const char* kTinyStack = R"([run]
+name = "tiny"
+seed = 3
+
+[data]
+train_subset = 640
+validation_fraction = 0.5
+test_subset = 200
+shift_pad = 0
+workers = 1
+
+[search_space]
+preset = "fashion-mnist"
+stem_channels = 8
+head_channels = 32
+bottleneck_bits = [4, 8]
+depthwise_bits = [4, 8]
+[[search_space.stages]]
+channels = 8
+repeats = 2
+stride = 2
+[[search_space.stages]]
+channels = 16
+repeats = 1
+stride = 2
+
+[hardware.bitfusion]
+output_precision = "activation"
+
+[search]
+epochs = 2
+warmup_epochs = 1
+batch_size = 32
+steps_per_epoch = 4
+checkpoint_every = 2
+evaluation_batches = 2
+energy_budget = "0.4 mJ"
+energy_lambda = 1.0
+normalize_cost = true
+
+[search.random]
+candidates = 6
+
+[search.evolution]
+population = 4
+sample = 2
+cycles = 6
+)";
+
+std::size_t line_count(const fs::path& file) {
+  const std::string text = read_text(file);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+std::string nasq_binary() { return NASQ_BINARY_DIR "/bin/nasq"; }
+
+}  // namespace
+
+TEST_CASE("every strategy runs from one key") {
+  nasq::test::write_text("tiny.toml", kTinyStack);
+  for (const std::string strategy : {"reinforce-hybrid", "gumbel-darts", "sequential", "bits-only",
+                                     "nas-only", "random", "evolution"}) {
+    const std::string run = "run-" + strategy;
+    fs::remove_all(run);
+    const auto result = run_command(nasq::test::nasq_command() + " search tiny.toml --set search.plugin=" +
+                                    strategy + " --set search.bits-only.expansion=3 --run-dir " + run);
+    INFO(strategy << ": " << result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(fs::exists(fs::path(run) / "arch.json"));
+    CHECK(fs::exists(fs::path(run) / "config.toml"));
+    CHECK(fs::exists(fs::path(run) / "nasq.log"));
+    CHECK(fs::exists(fs::path(run) / "checkpoint.pt"));
+    CHECK(line_count(fs::path(run) / "metrics.csv") == 4);
+    CHECK(line_count(fs::path(run) / "probabilities.jsonl") == 3);
+    CHECK(result.out.find("architecture:") != std::string::npos);
+    if (strategy == "random" || strategy == "evolution") CHECK(fs::exists(fs::path(run) / "pareto.json"));
+  }
+}
+
+TEST_CASE("search rejects a budget below the space minimum") {
+  nasq::test::write_text("tiny.toml", kTinyStack);
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " search tiny.toml --set 'search.energy_budget=\"0.0001 mJ\"' --run-dir low");
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("below the minimum") != std::string::npos);
+  CHECK(result.err.find("tiny.toml") != std::string::npos);
+}
+
+TEST_CASE("zero tau_min is a config error") {
+  nasq::test::write_text("tiny.toml", kTinyStack);
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " search tiny.toml --set search.plugin=gumbel-darts "
+                                  "--set search.gumbel-darts.tau_min=0 --run-dir tau");
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("tau_min") != std::string::npos);
+}
+
+TEST_CASE("killed search resumes to the identical result") {
+  nasq::test::write_text("tiny.toml", kTinyStack);
+  const std::string settings = " --set run.deterministic=true --set search.checkpoint_every=1";
+  fs::remove_all("straight");
+  const auto straight = run_command(nasq::test::nasq_command() + " search tiny.toml" + settings +
+                                    " --run-dir straight");
+  REQUIRE(straight.exit_code == 0);
+
+  fs::remove_all("killed");
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::execl(nasq_binary().c_str(), "nasq", "search", "tiny.toml", "--set", "run.deterministic=true",
+            "--set", "search.checkpoint_every=1", "--run-dir", "killed", nullptr);
+    ::_exit(127);
+  }
+  // Wait for the second epoch's first checkpoint, then kill without warning.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (line_count("killed/metrics.csv") >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE_FALSE(fs::exists("killed/arch.json"));
+
+  const auto resumed = run_command(nasq::test::nasq_command() + " search tiny.toml" + settings +
+                                   " --resume killed");
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(read_text("killed/arch.json") == read_text("straight/arch.json"));
+  CHECK(read_text("killed/probabilities.jsonl") == read_text("straight/probabilities.jsonl"));
+  CHECK(line_count("killed/metrics.csv") == line_count("straight/metrics.csv"));
+}
+
+TEST_CASE("resume with another config is refused") {
+  nasq::test::write_text("tiny.toml", kTinyStack);
+  fs::remove_all("changed");
+  REQUIRE(run_command(nasq::test::nasq_command() + " search tiny.toml --run-dir changed").exit_code == 0);
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " search tiny.toml --set search.energy_lambda=2.0 --resume changed");
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("differ") != std::string::npos);
+  CHECK(result.err.find("energy_lambda = 2") != std::string::npos);
+}
