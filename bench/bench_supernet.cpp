@@ -1,26 +1,38 @@
 // Times one search step of the supernet and measures its peak memory, against
 // a naive mixed supernet built the way FBNet-style code mixes candidates.
 //
-// A search step is a weight update on a training batch (forward, backward,
-// SGD step on the network) plus a logit update on a validation batch
-// (forward, backward into the decision logits only, Adam step), with one
-// Gumbel-Softmax sample per decision and batch. Inputs are random 28x28 images
-// of the space's input shape. Each variant runs in its own forked process,
-// which reports the time per step and its peak resident memory above what it
-// had before building the network.
+// A search step is a weight update on a training batch plus a logit update on
+// a validation batch. The weight update runs forward, backward and an SGD step
+// on the network; the logit update runs forward, backward into the decision
+// logits only, and an Adam step. Both use one Gumbel-Softmax sample per
+// decision and batch, on random images of the space's input shape. Each
+// variant runs in its own forked process, which reports the median time per
+// step and its peak resident memory above what it had before building the
+// network. A first section times one 7x7 depthwise conv (forward and
+// backward) with LibTorch's kernels and with nasq's depthwise_conv2d().
 //
 // Variants:
 //   supernet        nasq's supernet, bit_mixing = "fast" (the default)
 //   supernet-exact  nasq's supernet, bit_mixing = "exact"
+//   supernet-path   nasq's supernet, weight update on one uniformly sampled
+//                   architecture (one-hot weights, as warm-up epochs and the
+//                   population strategies train), logit update as above
 //   naive           every decision mixed where it acts with separate ops:
 //                   one expansion branch per ratio, one depthwise conv per
 //                   kernel, one separately quantized conv per bit choice
 //                   of every conv; LibTorch's convolutions, NCHW layout
 //   naive-fastconv  the same network with nasq's channels-last depthwise
 //                   convolution, to separate the mixing from the kernel
+//   discrete        the discrete network of the space's largest architecture
+//                   (a final-training step: weight update only)
 //
 // Usage: bench_supernet [--stack FILE] [--steps N] [--threads N] [--batch N]
-//                       [--variants LIST] [--plugins DIR]
+//                       [--variants LIST] [--plugins DIR] [--quantizer NAME]
+//                       [--conv-only]
+//
+// --stack takes the search space from a TOML stack (its [search_space]
+// section) instead of the fashion-mnist preset. --quantizer names a quantizer
+// plugin found in --plugins (default: the build's plugin folder; "linear").
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,8 +70,11 @@ struct BenchOptions {
   int steps = 3;          // timed steps per variant, after one warm-up step
   int threads = 0;        // LibTorch intra-op threads; 0 keeps LibTorch's default
   std::int64_t batch = 64;
-  std::vector<std::string> variants = {"supernet", "supernet-exact", "naive", "naive-fastconv"};
+  std::vector<std::string> variants = {"supernet", "supernet-exact", "supernet-path", "naive",
+                                       "naive-fastconv", "discrete"};
   std::string plugin_dir = NASQ_PLUGIN_OUTPUT_DIR;
+  std::string quantizer = "linear";
+  bool conv_only = false;  // time the depthwise convolutions only
 };
 
 // ---------------------------------------------------------------- naive supernet
@@ -245,6 +260,42 @@ TORCH_MODULE(NaiveSupernet);
 
 // ---------------------------------------------------------------- measurement
 
+// Milliseconds of the fastest of `repeats` calls after one warm-up call.
+double fastest_ms(const std::function<void()>& call, int repeats) {
+  call();
+  double best = 1e300;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = Clock::now();
+    call();
+    best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  return best;
+}
+
+// Forward and backward of a 7x7 depthwise conv on 64x96x28x28 (the largest
+// depthwise conv of the fashion-mnist preset), three ways.
+void time_depthwise_convs(int repeats) {
+  const torch::Tensor input = torch::randn({64, 96, 28, 28});
+  const torch::Tensor weight = torch::randn({96, 1, 7, 7});
+  const torch::Tensor grad = torch::randn({64, 96, 28, 28});
+  auto run = [&](const torch::Tensor& x_value, const torch::Tensor& g_value, bool nasq_conv) {
+    const torch::Tensor x = x_value.detach().requires_grad_(true);
+    const torch::Tensor w = weight.detach().requires_grad_(true);
+    const torch::Tensor y =
+        nasq_conv ? model::depthwise_conv2d(x, w, 1) : at::conv2d(x, w, {}, 1, 3, 1, 96);
+    y.backward(g_value);
+  };
+  const torch::Tensor input_cl = input.contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor grad_cl = grad.contiguous(at::MemoryFormat::ChannelsLast);
+  std::printf("7x7 depthwise conv 64x96x28x28, forward + backward (fastest of %d):\n", repeats);
+  std::printf("  LibTorch, NCHW            %10.1f ms\n",
+              fastest_ms([&] { run(input, grad, false); }, repeats));
+  std::printf("  LibTorch, channels-last   %10.1f ms\n",
+              fastest_ms([&] { run(input_cl, grad_cl, false); }, repeats));
+  std::printf("  nasq depthwise_conv2d     %10.1f ms\n",
+              fastest_ms([&] { run(input_cl, grad_cl, true); }, repeats));
+}
+
 // Result of one variant, sent from the child process as one text line.
 struct Measurement {
   double weight_step_ms = 0.0;  // median
@@ -282,10 +333,21 @@ std::vector<torch::Tensor> gumbel_softmax(const std::vector<torch::Tensor>& logi
   return weights;
 }
 
+// One-hot weights of a uniformly sampled architecture.
+std::vector<torch::Tensor> sampled_path(const std::vector<torch::Tensor>& logits) {
+  std::vector<torch::Tensor> weights;
+  for (const torch::Tensor& l : logits) {
+    const std::int64_t chosen = torch::randint(l.size(0), {1}).item<std::int64_t>();
+    weights.push_back(torch::one_hot(torch::tensor(chosen), l.size(0)).to(torch::kFloat));
+  }
+  return weights;
+}
+
 using Forward = std::function<torch::Tensor(const torch::Tensor&, const std::vector<torch::Tensor>&)>;
 
 Measurement run_steps(torch::nn::Module& network, const Forward& forward,
-                      const space::SearchSpace& space, const BenchOptions& options) {
+                      const space::SearchSpace& space, const BenchOptions& options,
+                      bool sampled_weight_step, bool logit_step = true) {
   const space::SpaceOptions& shape = space.options();
   const torch::Tensor train_images =
       torch::randn({options.batch, shape.input_channels, shape.input_size, shape.input_size});
@@ -309,13 +371,17 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
     std::vector<torch::Tensor> sample;
     {
       torch::NoGradGuard no_grad;
-      sample = gumbel_softmax(logits, 5.0);
+      sample = sampled_weight_step ? sampled_path(logits) : gumbel_softmax(logits, 5.0);
     }
     weight_optimizer.zero_grad();
     torch::nn::functional::cross_entropy(forward(train_images, sample), train_labels).backward();
     weight_optimizer.step();
     const double weight_elapsed =
         std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (!logit_step) {
+      if (step > 0) weight_ms.push_back(weight_elapsed);
+      continue;
+    }
 
     start = Clock::now();
     const torch::Tensor loss =
@@ -334,27 +400,33 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
 
   Measurement result;
   result.weight_step_ms = median(weight_ms);
-  result.logit_step_ms = median(logit_ms);
+  result.logit_step_ms = logit_step ? median(logit_ms) : 0.0;
   for (const torch::Tensor& p : network.parameters()) result.parameters += p.numel();
   return result;
 }
 
 Measurement run_variant(const std::string& variant, const space::SearchSpace& space,
                         const nasq::sdk::Quantizer& quantizer, const BenchOptions& options) {
-  if (variant == "supernet" || variant == "supernet-exact") {
+  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-path") {
     model::SupernetOptions supernet_options;
-    supernet_options.bit_mixing = variant == "supernet" ? "fast" : "exact";
+    supernet_options.bit_mixing = variant == "supernet-exact" ? "exact" : "fast";
     model::Supernet supernet(space, quantizer, supernet_options);
     return run_steps(*supernet, [&](const auto& x, const auto& w) { return supernet->forward(x, w); },
-                     space, options);
+                     space, options, variant == "supernet-path");
   }
   if (variant == "naive" || variant == "naive-fastconv") {
     NaiveSupernet naive(space, quantizer, variant == "naive-fastconv");
     return run_steps(*naive, [&](const auto& x, const auto& w) { return naive->forward(x, w); },
-                     space, options);
+                     space, options, false);
+  }
+  if (variant == "discrete") {
+    model::DiscreteNetwork network(space, space::largest_architecture(space), quantizer);
+    return run_steps(*network, [&](const auto& x, const auto&) { return network->forward(x); },
+                     space, options, false, false);
   }
   throw nasq::sdk::Error("unknown variant '" + variant +
-                         "'; valid variants: supernet, supernet-exact, naive, naive-fastconv");
+                         "'; valid variants: supernet, supernet-exact, supernet-path, naive, "
+                         "naive-fastconv, discrete");
 }
 
 // Runs one variant in a child process and reads its measurement from a pipe,
@@ -424,6 +496,10 @@ BenchOptions parse_options(int argc, char** argv) {
       options.batch = std::stoll(value());
     } else if (arg == "--plugins") {
       options.plugin_dir = value();
+    } else if (arg == "--quantizer") {
+      options.quantizer = value();
+    } else if (arg == "--conv-only") {
+      options.conv_only = true;
     } else if (arg == "--variants") {
       options.variants.clear();
       std::istringstream list(value());
@@ -433,7 +509,8 @@ BenchOptions parse_options(int argc, char** argv) {
       throw nasq::sdk::Error(
           "unknown argument '" + arg +
           "'; usage: bench_supernet [--stack FILE] [--steps N] [--threads N] [--batch N] "
-          "[--variants supernet,supernet-exact,naive,naive-fastconv] [--plugins DIR]");
+          "[--variants supernet,supernet-exact,supernet-path,naive,naive-fastconv,discrete] "
+          "[--plugins DIR] [--quantizer NAME] [--conv-only]");
     }
   }
   return options;
@@ -458,9 +535,18 @@ int main(int argc, char** argv) {
     nasq::Stack stack = nasq::Stack::parse("", "bench");
     stack.validate_core();
     nasq::PluginFactory factory(stack, registry);
-    const std::shared_ptr<nasq::sdk::Quantizer> quantizer = nasq::create_quantizer(factory, "linear");
+    const std::shared_ptr<nasq::sdk::Quantizer> quantizer =
+        nasq::create_quantizer(factory, options.quantizer);
 
-    std::printf("space: %s\n", search_space.description().c_str());
+    if (options.conv_only) {
+      if (options.threads > 0) torch::set_num_threads(options.threads);
+      time_depthwise_convs(3);
+      return 0;
+    }
+    // No LibTorch work runs in this process before the variants fork: an
+    // OpenMP thread pool does not survive fork().
+    std::printf("space: %s\nquantizer: %s\n", search_space.description().c_str(),
+                options.quantizer.c_str());
     std::printf("batch %lld, %d timed steps after one warm-up, LibTorch threads: %s\n",
                 static_cast<long long>(options.batch), options.steps,
                 options.threads > 0 ? std::to_string(options.threads).c_str() : "default");

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the packages, builds nasq and runs the main job on the default stack.
+# Installs the packages, builds nasq and runs the main job on the default stack:
+# search, final training, evaluation, report and export of Fashion-MNIST.
 #
 # usage: scripts/demo.sh [STACK.toml]   (as root on a fresh Debian 12 machine)
 set -euo pipefail
@@ -8,8 +9,4 @@ cd "$(dirname "$0")/.."
 stack="${1:-configs/fashion-mnist.toml}"
 scripts/install-deps.sh
 scripts/build.sh
-nasq=build/bin/nasq
-
-"$nasq" plugins
-"$nasq" config check "$stack"
-"$nasq" cost "$stack" --network mobilenetv2
+build/bin/nasq run "$stack"

@@ -31,7 +31,7 @@ int run_search(const std::vector<std::string>& arguments) {
       : values.count("run-dir") ? std::filesystem::path(values["run-dir"].as<std::string>())
                                 : search::new_run_directory(*session.stack);
   if (!resume && std::filesystem::exists(directory / "checkpoint.pt")) {
-    throw UsageError(directory.string() + " already holds a search; resume it with --resume " +
+    throw UsageError(directory.string() + " already contains a search; resume it with --resume " +
                      directory.string() + " or choose another --run-dir");
   }
 

@@ -69,8 +69,8 @@ class RowReader {
       used = 0;
     }
     if (used == 0 || used != value.size()) {
-      throw sdk::Error(where_ + ": column '" + column + "' holds '" + value +
-                       "', expected an integer");
+      throw sdk::Error(where_ + ": invalid value '" + value + "' in column '" + column +
+                       "'; expected an integer");
     }
     return parsed;
   }

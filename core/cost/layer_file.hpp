@@ -12,9 +12,9 @@ namespace nasq {
 struct NamedLayer {
   std::string name;
   sdk::LayerSpec spec;
-  // Depthwise mapping requested by the row's dw_mode column (ic1, perchannel
-  // or dense), set as the hardware model's depthwise_mapping key; empty when
-  // the file has no such value, which keeps the stack's setting.
+  // Depthwise mapping from the row's dw_mode column (ic1, perchannel or
+  // dense), set as the hardware model's depthwise_mapping key. Empty when the
+  // file has no such value, so the stack's setting applies.
   std::string dw_mode;
 };
 

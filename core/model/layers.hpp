@@ -1,6 +1,6 @@
 // Building blocks shared by the supernet and the discrete network: quantizer
-// sites, convolutions with per-image weights, a depthwise convolution with a
-// fast weight gradient, and conv/FC layers quantized at fixed bits. Uses LibTorch.
+// sites, 1x1 convolutions with per-image weights, batch norm and ReLU6, and
+// conv/FC layers quantized at fixed bits. Uses LibTorch.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/fused_ops.hpp"
 #include "core/space/architecture.hpp"
 #include "core/space/search_space.hpp"
 #include "nasq/sdk/quantizer.hpp"
@@ -30,15 +31,6 @@ sdk::QuantizerSite make_site(std::string name, sdk::TensorRole role, bool non_ne
 // plugin returns no op.
 std::shared_ptr<sdk::QuantizerOp> make_quantizer_op(const sdk::Quantizer& quantizer,
                                                     const sdk::QuantizerSite& site);
-
-// Depthwise convolution with padding K / 2 of input [N, C, H, W] by a weight
-// [C, 1, K, K] shared by the batch, or [N, C, 1, K, K] with one weight per
-// image. The output is channels-last. For float and double the weight
-// gradient comes from a channels-last kernel of this library, because
-// LibTorch 1.13's own CPU kernels take seconds for a 7x7 kernel at 28x28
-// (measured with bench/bench_supernet.cpp on a 2-core x86-64 machine).
-torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
-                               std::int64_t stride);
 
 // 1x1 convolution (stride 1) of input [N, Cin, H, W] by a weight
 // [Cout, Cin, 1, 1], or [N, Cout, Cin, 1, 1] with one weight per image.

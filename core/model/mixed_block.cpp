@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "core/model/fused_ops.hpp"
 #include "core/model/layers.hpp"
 #include "nasq/sdk/error.hpp"
 
@@ -15,18 +16,6 @@ namespace nasq::model {
 namespace {
 
 using sdk::TensorRole;
-
-// c * t for an activation [N, C, H, W]; c is 0-dim (whole batch) or [N].
-torch::Tensor scale_activation(const torch::Tensor& t, const torch::Tensor& c) {
-  return c.dim() == 0 ? t * c : t * c.view({-1, 1, 1, 1});
-}
-
-// sum + c * t, starting from an undefined sum.
-torch::Tensor add_scaled_activation(const torch::Tensor& sum, const torch::Tensor& t,
-                                    const torch::Tensor& c) {
-  if (!sum.defined()) return scale_activation(t, c);
-  return c.dim() == 0 ? sum.addcmul(t, c) : sum.addcmul(t, c.view({-1, 1, 1, 1}));
-}
 
 // sum + c * w for a conv weight w, [O, I, k, k] or per image [N, O, I, k, k].
 // With a per-image c ([N]) the result has one weight per image; the sum
@@ -42,12 +31,6 @@ torch::Tensor add_scaled_weight(const torch::Tensor& sum, const torch::Tensor& w
   return sum.defined() ? sum + term : term;
 }
 
-// Concatenates conv weights along their output channels (dim 0 of a shared
-// weight, dim 1 of per-image weights).
-torch::Tensor cat_weights(const std::vector<torch::Tensor>& weights) {
-  return torch::cat(weights, weights.front().dim() - 4);
-}
-
 std::string shape_text(const torch::Tensor& t) {
   std::string text = "[";
   for (std::int64_t d = 0; d < t.dim(); ++d) {
@@ -56,62 +39,96 @@ std::string shape_text(const torch::Tensor& t) {
   return text + "]";
 }
 
-// One coefficient per choice: weights[..., i], 0-dim or [N].
-std::vector<torch::Tensor> coefficients(const torch::Tensor& weights, const std::string& decision,
-                                        std::size_t choices, std::int64_t batch,
-                                        torch::ScalarType dtype) {
-  const std::string expected = "[" + std::to_string(choices) + "] or [N, " +
-                               std::to_string(choices) + "] with N = " + std::to_string(batch) +
-                               " (the batch size)";
+std::string expected_shape(std::size_t choices, std::int64_t batch) {
+  const std::string count = std::to_string(choices);
+  std::string text = "[";
+  text.append(count).append("] or [N, ").append(count).append("] with N = ");
+  text.append(std::to_string(batch)).append(" (the batch size)");
+  return text;
+}
+
+// `weights` converted to `dtype` after checking its shape: [choices] or
+// [batch, choices].
+torch::Tensor checked(const torch::Tensor& weights, const std::string& decision,
+                      std::size_t choices, std::int64_t batch, torch::ScalarType dtype) {
   if (!weights.defined()) {
     throw sdk::Error("weights of decision '" + decision + "' are missing; pass a tensor of shape " +
-                     expected);
+                     expected_shape(choices, batch));
   }
   const bool valid_dims = weights.dim() == 1 || (weights.dim() == 2 && weights.size(0) == batch);
   if (!valid_dims || weights.size(-1) != static_cast<std::int64_t>(choices)) {
     throw sdk::Error("weights of decision '" + decision + "' have shape " + shape_text(weights) +
-                     "; expected " + expected);
+                     "; expected " + expected_shape(choices, batch));
   }
-  const torch::Tensor typed = weights.to(dtype);
-  std::vector<torch::Tensor> result;
-  for (std::size_t i = 0; i < choices; ++i) result.push_back(typed.select(-1, i));
-  return result;
+  return weights.to(dtype);
 }
 
-// The rows [offset, offset + length) of dim 0 of every tensor, concatenated.
-torch::Tensor cat_rows(const torch::Tensor& t, const std::vector<std::pair<std::int64_t,
-                                                                          std::int64_t>>& rows) {
-  std::vector<torch::Tensor> parts;
-  for (const auto& [offset, length] : rows) parts.push_back(t.narrow(0, offset, length));
-  return parts.size() == 1 ? parts.front() : torch::cat(parts);
+// The choices of one decision that can change the output or a gradient:
+// every choice whose weight is non-zero in some row, or all of them while
+// the weights need a gradient (which reads every candidate's output). A
+// choice left out has weight exactly 0, so leaving it out changes no value;
+// only running statistics of its layers are not updated.
+struct DecisionMix {
+  std::vector<std::size_t> active;          // choice indices, ascending
+  torch::Tensor weights;                    // weights[..., active]: [A] or [N, A]
+  std::vector<torch::Tensor> coefficients;  // weights[..., active[i]]: 0-dim or [N]
+};
+
+DecisionMix decision_mix(const torch::Tensor& weights) {
+  DecisionMix mix;
+  const std::int64_t choices = weights.size(-1);
+  if (!(weights.requires_grad() && torch::GradMode::is_enabled())) {
+    torch::Tensor used = weights.detach().ne(0);
+    if (used.dim() == 2) used = used.any(0);
+    used = used.cpu().contiguous();
+    const bool* flags = used.data_ptr<bool>();
+    for (std::int64_t i = 0; i < choices; ++i) {
+      if (flags[i]) mix.active.push_back(static_cast<std::size_t>(i));
+    }
+  }
+  if (mix.active.empty() || static_cast<std::int64_t>(mix.active.size()) == choices) {
+    mix.active.clear();
+    for (std::int64_t i = 0; i < choices; ++i) mix.active.push_back(static_cast<std::size_t>(i));
+    mix.weights = weights;
+  } else {
+    const std::vector<std::int64_t> indices(mix.active.begin(), mix.active.end());
+    mix.weights = weights.index_select(-1, torch::tensor(indices, torch::kLong));
+  }
+  for (std::size_t i = 0; i < mix.active.size(); ++i) {
+    mix.coefficients.push_back(mix.weights.select(-1, static_cast<std::int64_t>(i)));
+  }
+  return mix;
 }
 
 }  // namespace
 
-// The coefficient of every choice of the block's five decisions.
+// The active choices and weights of the block's five decisions, in the
+// activations' dtype.
 struct MixedBlockImpl::Mixing {
-  std::vector<torch::Tensor> skip, expansion, kernel, bottleneck_bits, depthwise_bits;
+  DecisionMix skip, expansion, kernel, bottleneck_bits, depthwise_bits;
+  std::int64_t max_kernel = 0;  // largest active kernel
 
   Mixing(const BlockWeights& weights, const space::BlockSlot& slot, std::int64_t batch,
          torch::ScalarType dtype) {
     const std::string block = "block" + std::to_string(slot.index) + ".";
-    skip = coefficients(weights.skip, block + "s", slot.skip_choices.size(), batch, dtype);
-    expansion = coefficients(weights.expansion, block + "m", slot.expansion_choices.size(), batch,
-                             dtype);
-    kernel = coefficients(weights.kernel, block + "k", slot.kernel_choices.size(), batch, dtype);
-    bottleneck_bits = coefficients(weights.bottleneck_bits, block + "b1",
-                                   slot.bottleneck_bits.size(), batch, dtype);
-    depthwise_bits = coefficients(weights.depthwise_bits, block + "b2",
-                                  slot.depthwise_bits.size(), batch, dtype);
+    skip = decision_mix(checked(weights.skip, block + "s", slot.skip_choices.size(), batch, dtype));
+    expansion = decision_mix(
+        checked(weights.expansion, block + "m", slot.expansion_choices.size(), batch, dtype));
+    kernel = decision_mix(
+        checked(weights.kernel, block + "k", slot.kernel_choices.size(), batch, dtype));
+    bottleneck_bits = decision_mix(checked(weights.bottleneck_bits, block + "b1",
+                                           slot.bottleneck_bits.size(), batch, dtype));
+    depthwise_bits = decision_mix(checked(weights.depthwise_bits, block + "b2",
+                                          slot.depthwise_bits.size(), batch, dtype));
+    for (const std::size_t k : kernel.active) {
+      max_kernel = std::max<std::int64_t>(max_kernel, slot.kernel_choices[k]);
+    }
   }
 };
 
 MixedBlockImpl::MixedBlockImpl(const space::BlockSlot& slot, const sdk::Quantizer& quantizer,
                                MixedBlockOptions options)
     : slot_(slot), options_(options) {
-  for (const int kernel : slot_.kernel_choices) {
-    max_kernel_ = std::max<std::int64_t>(max_kernel_, kernel);
-  }
   build_paths();
   register_tensors();
   register_quantizers(quantizer);
@@ -232,178 +249,173 @@ void MixedBlockImpl::register_quantizers(const sdk::Quantizer& quantizer) {
 
 torch::Tensor MixedBlockImpl::forward(const torch::Tensor& x, const BlockWeights& weights) {
   const Mixing mixing(weights, slot_, x.size(0), x.scalar_type());
+  bool keep = false;
+  for (const std::size_t i : mixing.skip.active) keep = keep || slot_.skip_choices[i] == 0;
 
-  const std::vector<torch::Tensor> dw_inputs = expansion_outputs(x, mixing);
-  const torch::Tensor hidden = depthwise_output(dw_inputs, mixing);
-  const torch::Tensor residual_branch = projection_output(hidden, mixing);
-  const torch::Tensor block = slot_.residual ? x + residual_branch : residual_branch;
-
-  torch::Tensor output;
-  for (std::size_t i = 0; i < slot_.skip_choices.size(); ++i) {
-    const bool skip = slot_.skip_choices[i] == 1;
-    output = add_scaled_activation(output, skip ? x : block, mixing.skip[i]);
+  torch::Tensor block;
+  if (keep) {
+    const ExpansionInputs expansion_inputs = quantize_expansion_input(x, mixing);
+    std::vector<torch::Tensor> path_outputs;
+    for (const std::size_t p : mixing.expansion.active) {
+      const ExpansionPath& path = paths_[p];
+      const torch::Tensor hidden = path.expands ? expand(path, expansion_inputs, mixing) : x;
+      path_outputs.push_back(project(path, depthwise(path, hidden, mixing), mixing));
+    }
+    const torch::Tensor residual_branch = weighted_sum(path_outputs, mixing.expansion.weights);
+    block = slot_.residual ? x + residual_branch : residual_branch;
   }
-  return output;
+
+  std::vector<torch::Tensor> candidates;
+  for (const std::size_t i : mixing.skip.active) {
+    candidates.push_back(slot_.skip_choices[i] == 1 ? x : block);
+  }
+  return weighted_sum(candidates, mixing.skip.weights);
 }
 
-// The depthwise input of every path: x for expansion 1, else
-// ReLU6(BN(expansion conv)). All expanding paths run as one conv whose output
-// channels are the paths' segments.
-std::vector<torch::Tensor> MixedBlockImpl::expansion_outputs(const torch::Tensor& x,
-                                                             const Mixing& mixing) {
-  std::vector<torch::Tensor> inputs(paths_.size(), x);
-  std::vector<std::pair<std::int64_t, std::int64_t>> weight_rows;
-  for (const ExpansionPath& path : paths_) {
-    if (path.expands) weight_rows.emplace_back(path.expand_offset, path.hidden_channels);
-  }
-  if (weight_rows.empty()) return inputs;
+// q_a(x, b) for every active b1 choice, shared by the expanding paths, and in
+// fast mode their mixture.
+MixedBlockImpl::ExpansionInputs MixedBlockImpl::quantize_expansion_input(const torch::Tensor& x,
+                                                                         const Mixing& mixing) {
+  ExpansionInputs inputs;
+  bool needed = false;
+  for (const std::size_t p : mixing.expansion.active) needed = needed || paths_[p].expands;
+  if (!needed) return inputs;
 
-  const std::vector<int>& bits = slot_.bottleneck_bits;
-  std::vector<torch::Tensor> quantized_inputs, quantized_weights;
-  for (const int b : bits) {
-    quantized_inputs.push_back(expand_input_quantizer->forward(x, b));
-    std::vector<torch::Tensor> parts;
-    for (const ExpansionPath& path : paths_) {
-      if (!path.expands) continue;
-      const torch::Tensor rows = expand_weight.narrow(0, path.expand_offset, path.hidden_channels);
-      parts.push_back(path.expand_weight_quantizer->forward(rows, b));
-    }
-    quantized_weights.push_back(cat_weights(parts));
+  for (const std::size_t i : mixing.bottleneck_bits.active) {
+    inputs.quantized.push_back(expand_input_quantizer->forward(x, slot_.bottleneck_bits[i]));
+  }
+  if (!options_.exact_bit_mixing) {
+    inputs.mixed = weighted_sum(inputs.quantized, mixing.bottleneck_bits.weights);
+  }
+  return inputs;
+}
+
+// The path's batch norm: affine parameters at its rows of the layer's
+// (shared or separate) tensors, running statistics at its segment.
+torch::Tensor MixedBlockImpl::path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,
+                                              const torch::Tensor& bias, std::int64_t offset,
+                                              const torch::Tensor& running_mean,
+                                              const torch::Tensor& running_var,
+                                              std::int64_t segment) const {
+  const std::int64_t channels = y.size(1);
+  return batch_norm(y, weight.narrow(0, offset, channels), bias.narrow(0, offset, channels),
+                    running_mean.narrow(0, segment, channels),
+                    running_var.narrow(0, segment, channels), is_training());
+}
+
+// ReLU6(BN(sum_i g_i conv(q_a(x, b_i), q_w(W_m, b_i)))): the expansion conv of
+// an expanding path, mixed over b1.
+torch::Tensor MixedBlockImpl::expand(const ExpansionPath& path, const ExpansionInputs& inputs,
+                                     const Mixing& mixing) {
+  const DecisionMix& b1 = mixing.bottleneck_bits;
+  const torch::Tensor rows = expand_weight.narrow(0, path.expand_offset, path.hidden_channels);
+  std::vector<torch::Tensor> weights;
+  for (const std::size_t i : b1.active) {
+    weights.push_back(path.expand_weight_quantizer->forward(rows, slot_.bottleneck_bits[i]));
   }
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
-    for (std::size_t i = 0; i < bits.size(); ++i) {
-      y = add_scaled_activation(
-          y, pointwise_conv2d(quantized_inputs[i], quantized_weights[i]),
-          mixing.bottleneck_bits[i]);
+    std::vector<torch::Tensor> convs;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      convs.push_back(pointwise_conv2d(inputs.quantized[i], weights[i]));
     }
+    y = weighted_sum(convs, b1.weights);
   } else {
     // NOTE: an approximation when b1 is soft. b1 sets the bits of both the
     // input and the weight, and conv(sum_i g_i q_a(x, b_i), sum_i g_i q_w(W, b_i))
     // adds the cross terms g_i g_j conv(q_a(x, b_i), q_w(W, b_j)), i != j, to
     // the exact sum_i g_i conv(q_a(x, b_i), q_w(W, b_i)). Exact for one-hot b1.
-    torch::Tensor mixed_input, mixed_weight;
-    for (std::size_t i = 0; i < bits.size(); ++i) {
-      mixed_input = add_scaled_activation(mixed_input, quantized_inputs[i],
-                                          mixing.bottleneck_bits[i]);
-      mixed_weight = add_scaled_weight(mixed_weight, quantized_weights[i],
-                                       mixing.bottleneck_bits[i]);
+    torch::Tensor weight;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      weight = add_scaled_weight(weight, weights[i], b1.coefficients[i]);
     }
-    y = pointwise_conv2d(mixed_input, mixed_weight);
+    y = pointwise_conv2d(inputs.mixed, weight);
   }
-
-  y = batch_norm(y, cat_rows(expand_bn_weight, weight_rows), cat_rows(expand_bn_bias, weight_rows),
-                 expand_running_mean, expand_running_var, is_training());
-  y = relu6_in_place(y);
-  for (std::size_t p = 0; p < paths_.size(); ++p) {
-    const ExpansionPath& path = paths_[p];
-    if (path.expands) inputs[p] = y.narrow(1, path.expand_segment, path.hidden_channels);
-  }
-  return inputs;
+  y = path_batch_norm(y, expand_bn_weight, expand_bn_bias, path.expand_offset,
+                      expand_running_mean, expand_running_var, path.expand_segment);
+  return relu6_in_place(y);
 }
 
-// sum_k w_k pad(q_w(W_k, bits)): the path's kernels at `bits`, zero-padded to
-// the largest kernel and mixed by the k weights.
+// sum_k w_k pad(q_w(W_k, bits)): the path's active kernels at `bits`,
+// zero-padded to the largest active kernel and mixed by the k weights.
 torch::Tensor MixedBlockImpl::depthwise_weight(const ExpansionPath& path, int bits,
                                                const Mixing& mixing) {
+  const DecisionMix& k = mixing.kernel;
   torch::Tensor mixed;
-  for (std::size_t k = 0; k < dw_weights.size(); ++k) {
-    const torch::Tensor rows = dw_weights[k].narrow(0, path.hidden_offset, path.hidden_channels);
-    const std::int64_t pad = (max_kernel_ - rows.size(-1)) / 2;
+  for (std::size_t i = 0; i < k.active.size(); ++i) {
+    const torch::Tensor rows =
+        dw_weights[k.active[i]].narrow(0, path.hidden_offset, path.hidden_channels);
+    const std::int64_t pad = (mixing.max_kernel - rows.size(-1)) / 2;
     torch::Tensor quantized = path.dw_weight_quantizer->forward(rows, bits);
     if (pad > 0) quantized = torch::constant_pad_nd(quantized, {pad, pad, pad, pad});
-    mixed = add_scaled_weight(mixed, quantized, mixing.kernel[k]);
+    mixed = add_scaled_weight(mixed, quantized, k.coefficients[i]);
   }
   return mixed;
 }
 
-// ReLU6(BN(depthwise conv)) of every path, as one tensor whose channels are
-// the paths' segments. The paths run as one depthwise conv.
-torch::Tensor MixedBlockImpl::depthwise_output(const std::vector<torch::Tensor>& inputs,
-                                               const Mixing& mixing) {
-  const std::vector<int>& bits = slot_.depthwise_bits;
-  // quantized[j][p]: path p's input at bits[j]; likewise for the weights.
-  std::vector<std::vector<torch::Tensor>> quantized(bits.size()), weights(bits.size());
-  for (std::size_t j = 0; j < bits.size(); ++j) {
-    for (std::size_t p = 0; p < paths_.size(); ++p) {
-      quantized[j].push_back(paths_[p].dw_input_quantizer->forward(inputs[p], bits[j]));
-      weights[j].push_back(depthwise_weight(paths_[p], bits[j], mixing));
-    }
+// ReLU6(BN(depthwise conv)) of the path's hidden tensor, mixed over k and b2.
+torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::Tensor& hidden,
+                                        const Mixing& mixing) {
+  const DecisionMix& b2 = mixing.depthwise_bits;
+  std::vector<torch::Tensor> inputs, weights;
+  for (const std::size_t j : b2.active) {
+    const int bits = slot_.depthwise_bits[j];
+    inputs.push_back(path.dw_input_quantizer->forward(hidden, bits));
+    weights.push_back(depthwise_weight(path, bits, mixing));
   }
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
-    for (std::size_t j = 0; j < bits.size(); ++j) {
-      const torch::Tensor conv =
-          depthwise_conv2d(torch::cat(quantized[j], 1), cat_weights(weights[j]), slot_.stride);
-      y = add_scaled_activation(y, conv, mixing.depthwise_bits[j]);
+    std::vector<torch::Tensor> convs;
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      convs.push_back(depthwise_conv2d(inputs[j], weights[j], slot_.stride));
     }
+    y = weighted_sum(convs, b2.weights);
   } else {
     // NOTE: an approximation when b2 is soft, for the reason given for b1 in
-    // expansion_outputs(): b2 sets the bits of the input and of the weight.
-    std::vector<torch::Tensor> mixed_inputs, mixed_weights;
-    for (std::size_t p = 0; p < paths_.size(); ++p) {
-      torch::Tensor input, weight;
-      for (std::size_t j = 0; j < bits.size(); ++j) {
-        input = add_scaled_activation(input, quantized[j][p], mixing.depthwise_bits[j]);
-        weight = add_scaled_weight(weight, weights[j][p], mixing.depthwise_bits[j]);
-      }
-      mixed_inputs.push_back(input);
-      mixed_weights.push_back(weight);
+    // expand(): b2 sets the bits of the input and of the weight.
+    torch::Tensor weight;
+    for (std::size_t j = 0; j < weights.size(); ++j) {
+      weight = add_scaled_weight(weight, weights[j], b2.coefficients[j]);
     }
-    y = depthwise_conv2d(torch::cat(mixed_inputs, 1), cat_weights(mixed_weights), slot_.stride);
+    y = depthwise_conv2d(weighted_sum(inputs, b2.weights), weight, slot_.stride);
   }
-
-  std::vector<std::pair<std::int64_t, std::int64_t>> rows;
-  for (const ExpansionPath& path : paths_) rows.emplace_back(path.hidden_offset, path.hidden_channels);
-  y = batch_norm(y, cat_rows(dw_bn_weight, rows), cat_rows(dw_bn_bias, rows), dw_running_mean,
-                 dw_running_var, is_training());
+  y = path_batch_norm(y, dw_bn_weight, dw_bn_bias, path.hidden_offset, dw_running_mean,
+                      dw_running_var, path.hidden_segment);
   return relu6_in_place(y);
 }
 
-// sum_m w_m BN(projection of path m). Each path has its own projection conv,
-// because the paths' inputs differ in width; one batch norm call covers all.
-torch::Tensor MixedBlockImpl::projection_output(const torch::Tensor& hidden,
-                                                const Mixing& mixing) {
-  const std::vector<int>& bits = slot_.bottleneck_bits;
-  std::vector<torch::Tensor> outputs;
-  std::vector<std::pair<std::int64_t, std::int64_t>> rows;
-  for (const ExpansionPath& path : paths_) {
-    // One tensor object for every bit-width, so that activation quantizers
-    // that track statistics see a single input per batch.
-    const torch::Tensor input = hidden.narrow(1, path.hidden_segment, path.hidden_channels);
-    const torch::Tensor columns =
-        project_weight.narrow(1, path.hidden_offset, path.hidden_channels);
-    torch::Tensor output, mixed_input, mixed_weight;
-    for (std::size_t i = 0; i < bits.size(); ++i) {
-      const torch::Tensor q_input = path.project_input_quantizer->forward(input, bits[i]);
-      const torch::Tensor q_weight = path.project_weight_quantizer->forward(columns, bits[i]);
-      const torch::Tensor& g = mixing.bottleneck_bits[i];
-      if (options_.exact_bit_mixing) {
-        output = add_scaled_activation(output, pointwise_conv2d(q_input, q_weight), g);
-      } else {
-        // NOTE: an approximation when b1 is soft; see expansion_outputs().
-        mixed_input = add_scaled_activation(mixed_input, q_input, g);
-        mixed_weight = add_scaled_weight(mixed_weight, q_weight, g);
-      }
-    }
-    if (!options_.exact_bit_mixing) output = pointwise_conv2d(mixed_input, mixed_weight);
-    outputs.push_back(output);
-    rows.emplace_back(path.project_offset, slot_.output_channels);
+// BN(sum_i g_i conv(q_a(z, b_i), q_w(W_p, b_i))): the path's linear projection,
+// mixed over b1.
+torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Tensor& hidden,
+                                      const Mixing& mixing) {
+  const DecisionMix& b1 = mixing.bottleneck_bits;
+  const torch::Tensor columns = project_weight.narrow(1, path.hidden_offset, path.hidden_channels);
+  std::vector<torch::Tensor> inputs, weights;
+  for (const std::size_t i : b1.active) {
+    const int bits = slot_.bottleneck_bits[i];
+    inputs.push_back(path.project_input_quantizer->forward(hidden, bits));
+    weights.push_back(path.project_weight_quantizer->forward(columns, bits));
   }
 
-  const torch::Tensor normalized =
-      batch_norm(torch::cat(outputs, 1), cat_rows(project_bn_weight, rows),
-                 cat_rows(project_bn_bias, rows), project_running_mean, project_running_var,
-                 is_training());
-  torch::Tensor mixed;
-  for (std::size_t p = 0; p < paths_.size(); ++p) {
-    const torch::Tensor path_output =
-        normalized.narrow(1, paths_[p].project_segment, slot_.output_channels);
-    mixed = add_scaled_activation(mixed, path_output, mixing.expansion[p]);
+  torch::Tensor y;
+  if (options_.exact_bit_mixing) {
+    std::vector<torch::Tensor> convs;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      convs.push_back(pointwise_conv2d(inputs[i], weights[i]));
+    }
+    y = weighted_sum(convs, b1.weights);
+  } else {
+    // NOTE: an approximation when b1 is soft; see expand().
+    torch::Tensor weight;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      weight = add_scaled_weight(weight, weights[i], b1.coefficients[i]);
+    }
+    y = pointwise_conv2d(weighted_sum(inputs, b1.weights), weight);
   }
-  return mixed;
+  return path_batch_norm(y, project_bn_weight, project_bn_bias, path.project_offset,
+                         project_running_mean, project_running_var, path.project_segment);
 }
 
 }  // namespace nasq::model

@@ -8,8 +8,10 @@
 //   (skipped for m = 1, whose depthwise conv reads x), depthwise conv, and
 //   linear 1x1 projection, each followed by batch norm (and ReLU6 except after
 //   the projection). Every path quantizes its own tensors, so a per-tensor
-//   quantizer scale (max |x|) is the one the discrete network of expansion m
-//   sees; the paths therefore share no activations, only parameters.
+//   quantizer scale (max |x|) equals the one in the discrete network of
+//   expansion m. The paths therefore share parameters but no activations.
+//   Each path normalizes its own batch: batch norm affine parameters are
+//   shared like the conv weights, and running statistics are kept per path.
 // - Inside a path the other decisions mix where they act, before the layer's
 //   batch norm: a layer's pre-norm output is the weighted sum of its candidate
 //   convs, sum_c w_c conv(q_a(in, bits_c), q_w(W_c, bits_c)), with w_c the
@@ -22,7 +24,11 @@
 //   block and F(x) otherwise.
 //
 // With one-hot weights this is exactly the discrete block of the chosen
-// candidate, up to floating-point summation order.
+// candidate, up to floating-point summation order. Choices whose weight is
+// exactly 0 in every row are not computed unless the weights need a gradient
+// (a frozen decision, a sampled path); their outputs would be multiplied by
+// 0, so no value changes, but their layers' running statistics stay as they
+// are.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -44,7 +50,8 @@ struct MixedBlockOptions {
   // has its own rows.
   bool shared_weights = true;
   // One conv per bit choice, mixed afterwards (exact). When false, a single
-  // conv of mixed inputs and mixed weights (see forward()).
+  // conv of mixed inputs and mixed weights, an approximation while b1 or b2
+  // is soft (see expand() in mixed_block.cpp).
   bool exact_bit_mixing = false;
 };
 
@@ -58,22 +65,23 @@ struct BlockWeights {
   torch::Tensor depthwise_bits;
 };
 
-// Where a path's rows sit. "offset" indexes a parameter (0 for every path
-// when weights are shared); "segment" indexes the paths' concatenated
-// activations and running statistics, where every path has its own channels.
+// Where a path's rows sit. An "offset" indexes a parameter and is 0 for every
+// path when weights are shared. A "segment" indexes a running-statistics
+// buffer, where every path has its own channels.
 struct ExpansionPath {
   int expansion = 1;
   std::int64_t hidden_channels = 0;
-  bool expands = false;                // expansion > 1
-  std::int64_t expand_offset = 0;      // rows of expand_weight, expand batch norm affine
-  std::int64_t expand_segment = 0;     // channels of the expansion output and its statistics
-  std::int64_t hidden_offset = 0;      // rows of dw weights, dw affine; columns of project_weight
-  std::int64_t hidden_segment = 0;     // channels of the dw input/output and dw statistics
-  std::int64_t project_offset = 0;     // rows of the project batch norm affine
-  std::int64_t project_segment = 0;    // channels of the projection outputs and statistics
+  bool expands = false;              // expansion > 1
+  std::int64_t expand_offset = 0;    // rows of expand_weight and the expand batch norm affine
+  std::int64_t expand_segment = 0;   // expand_running_mean/var
+  std::int64_t hidden_offset = 0;    // rows of dw weights and dw affine; columns of project_weight
+  std::int64_t hidden_segment = 0;   // dw_running_mean/var
+  std::int64_t project_offset = 0;   // rows of the project batch norm affine
+  std::int64_t project_segment = 0;  // project_running_mean/var
 
   // Activation quantizers of the path's depthwise and projection inputs and
-  // weight quantizers of its three convs (expand_weight null when !expands).
+  // weight quantizers of its convs (expand_weight_quantizer is null for
+  // expansion 1).
   std::shared_ptr<sdk::QuantizerOp> expand_weight_quantizer;
   std::shared_ptr<sdk::QuantizerOp> dw_input_quantizer;
   std::shared_ptr<sdk::QuantizerOp> dw_weight_quantizer;
@@ -111,20 +119,32 @@ class MixedBlockImpl : public torch::nn::Module {
 
  private:
   struct Mixing;
+  // q_a(x, b) for every b1 choice; `mixed` is their mixture (fast mode only).
+  struct ExpansionInputs {
+    std::vector<torch::Tensor> quantized;
+    torch::Tensor mixed;
+  };
 
   void build_paths();
   void register_tensors();
   void register_quantizers(const sdk::Quantizer& quantizer);
 
-  std::vector<torch::Tensor> expansion_outputs(const torch::Tensor& x, const Mixing& mixing);
-  torch::Tensor depthwise_output(const std::vector<torch::Tensor>& inputs, const Mixing& mixing);
-  torch::Tensor projection_output(const torch::Tensor& hidden, const Mixing& mixing);
+  ExpansionInputs quantize_expansion_input(const torch::Tensor& x, const Mixing& mixing);
+  torch::Tensor expand(const ExpansionPath& path, const ExpansionInputs& inputs,
+                       const Mixing& mixing);
+  torch::Tensor depthwise(const ExpansionPath& path, const torch::Tensor& hidden,
+                          const Mixing& mixing);
+  torch::Tensor project(const ExpansionPath& path, const torch::Tensor& hidden,
+                        const Mixing& mixing);
   torch::Tensor depthwise_weight(const ExpansionPath& path, int bits, const Mixing& mixing);
+  torch::Tensor path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,
+                                const torch::Tensor& bias, std::int64_t offset,
+                                const torch::Tensor& running_mean,
+                                const torch::Tensor& running_var, std::int64_t segment) const;
 
   space::BlockSlot slot_;
   MixedBlockOptions options_;
   std::vector<ExpansionPath> paths_;
-  std::int64_t max_kernel_ = 0;
 };
 TORCH_MODULE(MixedBlock);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <utility>
 
 #include "core/model/layers.hpp"
@@ -61,18 +62,20 @@ class Matcher {
     TensorMatch match{name, target, source, dim, start, length};
     const torch::Tensor view = match.narrow(source);
     if (view.sizes() != target.sizes()) {
-      throw sdk::Error("cannot copy supernet weights into '" + name + "': the supernet part has " +
-                       std::to_string(view.numel()) + " elements in another shape than the " +
-                       std::to_string(target.numel()) + " of the discrete network; build both "
-                       "from the same search space");
+      std::ostringstream message;
+      message << "cannot copy supernet weights into '" << name << "': the supernet part has shape "
+              << view.sizes() << " but the discrete network's tensor has shape " << target.sizes()
+              << "; build both networks from the same search space";
+      throw sdk::Error(message.str());
     }
     matches_.push_back(std::move(match));
   }
 
-  // Every parameter and buffer of a quantizer op, by name. The supernet's op
-  // serves all bit choices, so it has a superset of the names.
-  void add_quantizer(const std::string& prefix, const torch::nn::Module& target,
-                     const torch::nn::Module& source) {
+  // Every parameter and buffer of `target` with the tensor of the same name in
+  // `source`. A supernet quantizer op serves all bit choices, so it may have
+  // more tensors than the network's op.
+  void add_by_name(const std::string& prefix, const torch::nn::Module& target,
+                   const torch::nn::Module& source) {
     std::map<std::string, torch::Tensor> sources;
     for (const auto& item : source.named_parameters()) sources[item.key()] = item.value();
     for (const auto& item : source.named_buffers()) sources[item.key()] = item.value();
@@ -80,26 +83,8 @@ class Matcher {
       const auto found = sources.find(name);
       if (found == sources.end()) {
         throw sdk::Error("cannot copy supernet weights into '" + prefix + name +
-                         "': the supernet's quantizer op has no tensor '" + name +
-                         "'; build both networks with the same quantizer");
-      }
-      add(prefix + name, tensor, found->second);
-    };
-    for (const auto& item : target.named_parameters()) add_named(item.key(), item.value());
-    for (const auto& item : target.named_buffers()) add_named(item.key(), item.value());
-  }
-
-  // All parameters and buffers of two layers of the same structure.
-  void add_same_layer(const std::string& prefix, const torch::nn::Module& target,
-                      const torch::nn::Module& source) {
-    std::map<std::string, torch::Tensor> sources;
-    for (const auto& item : source.named_parameters()) sources[item.key()] = item.value();
-    for (const auto& item : source.named_buffers()) sources[item.key()] = item.value();
-    auto add_named = [&](const std::string& name, const torch::Tensor& tensor) {
-      const auto found = sources.find(name);
-      if (found == sources.end()) {
-        throw sdk::Error("cannot copy supernet weights into '" + prefix + name +
-                         "': the supernet has no such tensor; build both from the same space");
+                         "': the supernet has no tensor '" + name + "' there; build both "
+                         "networks from the same search space and quantizer");
       }
       add(prefix + name, tensor, found->second);
     };
@@ -132,9 +117,8 @@ class Matcher {
         source.segment_start, channels);
     add(prefix + "bn.running_var", target.bn->running_var, source.running_var, 0,
         source.segment_start, channels);
-    add_quantizer(prefix + "input_quantizer.", *target.input_quantizer, *source.input_quantizer);
-    add_quantizer(prefix + "weight_quantizer.", *target.weight_quantizer,
-                  *source.weight_quantizer);
+    add_by_name(prefix + "input_quantizer.", *target.input_quantizer, *source.input_quantizer);
+    add_by_name(prefix + "weight_quantizer.", *target.weight_quantizer, *source.weight_quantizer);
   }
 
  private:
@@ -318,15 +302,15 @@ std::vector<TensorMatch> match_supernet_tensors(const Supernet& supernet,
 
   std::vector<TensorMatch> matches;
   Matcher matcher(matches);
-  matcher.add_same_layer("stem.", network->stem(), supernet->stem());
+  matcher.add_by_name("stem.", network->stem(), supernet->stem());
   for (const space::BlockSlot& slot : supernet->space().blocks()) {
     DiscreteBlockImpl* block = network->block(slot.index);
     if (block == nullptr) continue;
     match_block(matcher, supernet->block(slot.index), *block,
                 architecture.blocks[static_cast<std::size_t>(slot.index)]);
   }
-  matcher.add_same_layer("head.", network->head(), supernet->head());
-  matcher.add_same_layer("fc.", network->fc(), supernet->fc());
+  matcher.add_by_name("head.", network->head(), supernet->head());
+  matcher.add_by_name("fc.", network->fc(), supernet->fc());
   return matches;
 }
 

@@ -57,7 +57,9 @@ class SupernetImpl : public torch::nn::Module {
   // mixed conv weights then differ per image and run as grouped or batched
   // convs, which is slower). Entry i weights choice i of the decision; the
   // entries are used as given, without normalisation. Gradients flow into
-  // `weights`. Throws sdk::Error for a wrong count or shape.
+  // `weights`. Candidates whose weight is exactly 0 are skipped when the
+  // weights need no gradient, so one-hot weights of a sampled path cost about
+  // as much as that path. Throws sdk::Error for a wrong count or shape.
   torch::Tensor forward(const torch::Tensor& images, const std::vector<torch::Tensor>& weights);
 
   const space::SearchSpace& space() const;

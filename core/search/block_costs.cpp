@@ -72,6 +72,24 @@ std::vector<sdk::LayerSpec> fixed_layers(const space::SearchSpace& space, std::i
   return fixed;
 }
 
+std::vector<sdk::LayerSpec> space_layers(const space::SearchSpace& space, std::int64_t batch) {
+  std::vector<sdk::LayerSpec> layers = fixed_layers(space, batch);
+  for (const auto& slot : space.blocks()) {
+    const std::vector<std::int64_t> shape = {
+        static_cast<std::int64_t>(slot.skip_choices.size()),
+        static_cast<std::int64_t>(slot.expansion_choices.size()),
+        static_cast<std::int64_t>(slot.kernel_choices.size()),
+        static_cast<std::int64_t>(slot.bottleneck_bits.size()),
+        static_cast<std::int64_t>(slot.depthwise_bits.size())};
+    for_each_combination(shape, [&](const std::vector<int>& indices) {
+      for (const auto& layer : block_layers(slot, choice_of(slot, indices), batch)) {
+        if (std::find(layers.begin(), layers.end(), layer) == layers.end()) layers.push_back(layer);
+      }
+    });
+  }
+  return layers;
+}
+
 BlockCostTable::BlockCostTable(const space::SearchSpace& space, CostOracle& oracle,
                                std::int64_t batch)
     : space_(space), batch_(batch) {

@@ -26,7 +26,7 @@ struct CostBounds {
 
 // For an additive hardware model, a network's cost is the cost of the fixed
 // layers (stem, head, pooling, FC) plus one term per block that depends only
-// on that block's five choices. This table holds every such term.
+// on that block's five choices. This table contains every such term.
 class BlockCostTable {
  public:
   // Costs every combination of every block through `oracle` (cached per
@@ -60,6 +60,11 @@ class BlockCostTable {
   sdk::Cost fixed_;
   std::vector<std::vector<sdk::Cost>> blocks_;  // [block][combination]
 };
+
+// Every distinct layer the space can produce: the fixed layers and the
+// layers of every choice combination of every block. A lookup-table model
+// checks these in prepare() before any training.
+std::vector<sdk::LayerSpec> space_layers(const space::SearchSpace& space, std::int64_t batch);
 
 // Layers of the fixed part of a space's networks: stem, head, pool and FC.
 std::vector<sdk::LayerSpec> fixed_layers(const space::SearchSpace& space, std::int64_t batch);

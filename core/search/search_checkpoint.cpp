@@ -33,7 +33,7 @@ template <typename Generator>
 void restore_generator(Generator& generator, const std::string& state) {
   std::istringstream text(state);
   text >> generator;
-  if (!text) throw sdk::Error("checkpoint holds a malformed random generator state");
+  if (!text) throw sdk::Error("invalid checkpoint: malformed random generator state");
 }
 
 void write_loader(torch::serialize::OutputArchive& archive, const std::string& name,

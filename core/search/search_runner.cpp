@@ -165,6 +165,7 @@ void Runner::setup_costs() {
   }
   bits.push_back(space::kFixedLayerBits);
   oracle_->check_bits(bits, stack_.location("search_space") + ": [search_space] bit choices");
+  oracle_->prepare(space_layers(*space_, cost_batch_));
 
   if (oracle_->capabilities().additive) {
     table_ = std::make_unique<BlockCostTable>(*space_, *oracle_, cost_batch_);
@@ -515,7 +516,20 @@ SearchResult Runner::derive() {
 
   const sdk::Cost found = cost(choices);
   std::string labels;
-  for (const auto& block : architecture.blocks) labels += " | " + space::block_label(block);
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const auto& block : architecture.blocks) {
+    labels += " | " + space::block_label(block);
+    blocks.push_back(space::block_label(block));
+  }
+  // Values the strategy recorded while deriving (for example the rejection
+  // rate of a population search) have no epoch row, so they go here.
+  nlohmann::json summary = {{"strategy", options_.strategy},
+                            {"architecture", blocks},
+                            {"choices", choices},
+                            {"energy_mj", found.energy_mj},
+                            {"latency_ms", found.latency_ms},
+                            {"derive_records", sums_.records}};
+  write_text_atomically(directory_ / "search.json", summary.dump(2) + "\n");
   log_info("derived architecture:" + labels);
   log_info("its cost: " + std::to_string(found.energy_mj) + " mJ, " +
            std::to_string(found.latency_ms) + " ms per batch of " + std::to_string(cost_batch_));

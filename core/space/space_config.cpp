@@ -101,7 +101,9 @@ std::vector<const sdk::ConfigView*> apply_stage_tables(const StageViews& views,
     return view_of_stage;
   }
   std::size_t indexed = 0;
-  for (const auto& view : views) indexed += view->is_set("index") ? 1 : 0;
+  for (const auto& view : views) {
+    indexed += view->is_set("index") && view->get_int("index") >= 0 ? 1 : 0;
+  }
   if (indexed != 0 && indexed != views.size()) {
     fail_stage_table(*views.front(), "index",
                      "either every [[search_space.stages]] table sets index (override preset "

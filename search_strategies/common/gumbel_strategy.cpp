@@ -177,7 +177,7 @@ torch::Tensor GumbelStrategy::reinforce_term(sdk::SearchContext& context,
 
   const double baseline = baselines_[budget_index].update(costs);
   // The penalty [E J - c]_+ has a gradient only while the estimate exceeds
-  // the budget; below it the term and its gradient are exactly zero.
+  // the budget. Below the budget, the term and its gradient are exactly zero.
   if (raw_mean <= budget.budget || budget.lambda == 0.0) return torch::zeros({});
 
   std::vector<torch::Tensor> log_probabilities;

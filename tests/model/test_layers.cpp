@@ -126,3 +126,42 @@ TEST_CASE("pointwise conv with per-image weights matches a loop") {
   CHECK(max_difference(ours.input_grad, reference.input_grad) <= 1e-12);
   CHECK(max_difference(ours.weight_grad, reference.weight_grad) <= 1e-12);
 }
+
+TEST_CASE("weighted sum matches LibTorch ops") {
+  torch::manual_seed(8);
+  const auto options = torch::TensorOptions().dtype(torch::kDouble);
+  for (const bool per_image : {false, true}) {
+    CAPTURE(per_image);
+    // Three terms of 5 channels; the inputs are NCHW-contiguous, the kernel
+    // works channels-last.
+    std::vector<torch::Tensor> leaves;
+    for (int b = 0; b < 3; ++b) {
+      leaves.push_back(torch::randn({3, 5, 4, 4}, options).requires_grad_(true));
+    }
+    const std::vector<torch::Tensor> terms = leaves;
+    const torch::Tensor coefficients =
+        (per_image ? torch::randn({3, 3}, options) : torch::randn({3}, options)).requires_grad_(true);
+    leaves.push_back(coefficients);
+    const torch::Tensor probe = torch::randn({3, 5, 4, 4}, options);
+
+    const torch::Tensor output = nasq::model::weighted_sum(terms, coefficients);
+    (output * probe).sum().backward();
+    const std::vector<torch::Tensor> ours = nasq::test::gradients(leaves);
+    nasq::test::clear_gradients(leaves);
+
+    torch::Tensor reference = torch::zeros({}, options);
+    for (std::int64_t b = 0; b < 3; ++b) {
+      const torch::Tensor c = coefficients.select(-1, b);
+      reference = reference + terms[static_cast<std::size_t>(b)] *
+                                  (per_image ? c.view({-1, 1, 1, 1}) : c);
+    }
+    (reference * probe).sum().backward();
+    const std::vector<torch::Tensor> expected = nasq::test::gradients(leaves);
+
+    CHECK(max_difference(output, reference) <= 1e-12);
+    for (std::size_t i = 0; i < leaves.size(); ++i) {
+      CAPTURE(i);
+      CHECK(max_difference(ours[i], expected[i]) <= 1e-12);
+    }
+  }
+}

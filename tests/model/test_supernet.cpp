@@ -46,12 +46,12 @@ torch::Tensor train_batch_norm(const torch::Tensor& x, const torch::Tensor& weig
                            model::kBatchNormEps, false);
 }
 
-// The mixed block's output computed the long way: for every path m, every
-// layer sums one plain conv per combination of the choices acting on it (its
-// own k x k kernel, no padding, no concatenated paths), each on separately
-// quantized tensors, weighted by the product of the choices' weights; batch
-// norm runs per path and layer on slices of the shared parameters; the paths
-// and the skip mix at the end. Training mode only.
+// The mixed block's output computed the long way, in training mode. Every
+// path m runs on its own. Every layer sums one plain conv per combination of
+// the choices acting on it (its own k x k kernel, no padding, no mixed
+// weights), each on separately quantized tensors and weighted by the product
+// of the choices' weights. Batch norm runs per path and layer on slices of the
+// shared parameters, and the paths and the skip mix at the end.
 torch::Tensor reference_block(MixedBlockImpl& block, const torch::Tensor& x,
                               const BlockWeights& w) {
   const space::BlockSlot& slot = block.slot();
@@ -107,10 +107,10 @@ torch::Tensor reference_block(MixedBlockImpl& block, const torch::Tensor& x,
     residual_branch = residual_branch + w.expansion[p] * projected;
   }
 
-  const torch::Tensor kept = slot.residual ? x + residual_branch : residual_branch;
+  const torch::Tensor block_output = slot.residual ? x + residual_branch : residual_branch;
   torch::Tensor output = torch::zeros({}, kDouble);
   for (std::size_t s = 0; s < slot.skip_choices.size(); ++s) {
-    output = output + w.skip[s] * (slot.skip_choices[s] == 1 ? x : kept);
+    output = output + w.skip[s] * (slot.skip_choices[s] == 1 ? x : block_output);
   }
   return output;
 }
@@ -142,7 +142,7 @@ std::vector<torch::Tensor> parameters_of(const torch::nn::Module& module) {
   return module.parameters();
 }
 
-// Output and gradients (parameters, then `extra`) of loss = sum(run() * probe).
+// The output of run() and the gradients of `tensors` for loss = sum(output * probe).
 struct Run {
   torch::Tensor output;
   std::vector<torch::Tensor> grads;
@@ -158,15 +158,16 @@ Run run_and_backward(const std::function<torch::Tensor()>& run, const torch::Ten
   return result;
 }
 
-// Largest difference over two gradient lists; a tensor without gradient on
-// both sides counts as equal, on one side only as a failure.
+// Largest difference over two gradient lists. A missing gradient counts as
+// zero: the supernet leaves parameters of skipped candidates without one.
 double max_gradient_difference(const std::vector<torch::Tensor>& a,
                                const std::vector<torch::Tensor>& b) {
   double worst = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (!a[i].defined() && !b[i].defined()) continue;
-    if (!a[i].defined() || !b[i].defined()) return 1e30;
-    worst = std::max(worst, max_difference(a[i], b[i]));
+    const torch::Tensor left = a[i].defined() ? a[i] : torch::zeros_like(b[i]);
+    const torch::Tensor right = b[i].defined() ? b[i] : torch::zeros_like(a[i]);
+    worst = std::max(worst, max_difference(left, right));
   }
   return worst;
 }
@@ -277,8 +278,12 @@ TEST_CASE("one-hot supernet equals the discrete network") {
 
         double worst_output = 0.0, worst_gradient = 0.0;
         for (const space::Architecture& architecture : architectures) {
-          for (const bool training : {true, false}) {
+          for (const auto& [training, attached] : {std::pair{true, false}, std::pair{false, false},
+                                                   std::pair{true, true}}) {
+            // Constant one-hot weights let the supernet skip every other
+            // candidate; weights that need a gradient make it compute all.
             CAPTURE(training);
+            CAPTURE(attached);
             model::DiscreteNetwork network(space, architecture, *loader.quantizer);
             network->to(torch::kDouble);
             model::copy_supernet_weights(supernet, architecture, network);
@@ -298,8 +303,10 @@ TEST_CASE("one-hot supernet equals the discrete network") {
 
             const torch::Tensor images = random_images();
             const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
-            const std::vector<torch::Tensor> weights =
-                model::one_hot_weights(space, architecture, kDouble);
+            std::vector<torch::Tensor> weights = model::one_hot_weights(space, architecture, kDouble);
+            if (attached) {
+              for (torch::Tensor& w : weights) w.requires_grad_(true);
+            }
             const Run mixed = run_and_backward(
                 [&] { return supernet->forward(images, weights); }, probe, sources);
             const Run discrete =
@@ -388,6 +395,33 @@ TEST_CASE("per-image weights mix each image separately") {
     // image's output does not depend on the rest of the batch.
     CHECK(max_difference(together.narrow(0, n, 1), alone) <= 1e-10);
   }
+}
+
+TEST_CASE("zero weights without gradient skip candidates exactly") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(37);
+  model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", "fast");
+  const torch::Tensor images = random_images();
+  const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
+
+  // Soft weights with the first choice of every decision set to zero.
+  std::vector<torch::Tensor> weights;
+  for (const torch::Tensor& w : softmax_all(random_logits(choice_counts(space)))) {
+    torch::Tensor sparse = w.detach().clone();
+    if (sparse.size(0) > 1) sparse[0] = 0.0;
+    weights.push_back(sparse / sparse.sum());
+  }
+  std::vector<torch::Tensor> attached;
+  for (const torch::Tensor& w : weights) attached.push_back(w.clone().requires_grad_(true));
+
+  const std::vector<torch::Tensor> parameters = parameters_of(*supernet);
+  const Run skipping = run_and_backward([&] { return supernet->forward(images, weights); },
+                                        probe, parameters);
+  const Run computing = run_and_backward([&] { return supernet->forward(images, attached); },
+                                         probe, parameters);
+  CHECK(max_difference(skipping.output, computing.output) <= 1e-12);
+  CHECK(max_gradient_difference(skipping.grads, computing.grads) <= 1e-12);
 }
 
 TEST_CASE("fast bit mixing equals exact mode only for one-hot bit weights") {

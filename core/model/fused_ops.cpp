@@ -1,0 +1,414 @@
+// CPU kernels and autograd functions of the depthwise convolution and the
+// weighted sum.
+#include "core/model/fused_ops.hpp"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace nasq::model {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+torch::Tensor channels_last(const torch::Tensor& t) {
+  return t.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+// Sizes of a depthwise convolution in channels-last layout.
+struct DepthwiseShape {
+  std::int64_t batch, channels, height, width, out_height, out_width, kernel, stride, padding;
+};
+
+// Adds x[n, ih, iw, :] * grad[n, oh, ow, :] to the accumulator row
+// acc[(n - first_sample) * sample_stride + (i * K + j) * C] for every output
+// row (n, oh) in [row_begin, row_end) and every tap (i, j) inside the input.
+// The innermost loop runs along the contiguous channel dimension, so it
+// vectorizes without reordering any sum.
+template <typename T>
+[[gnu::always_inline]] inline void accumulate_weight_grad(const T* x, const T* grad, T* acc,
+                                                          const DepthwiseShape& s,
+                                                          std::int64_t row_begin,
+                                                          std::int64_t row_end,
+                                                          std::int64_t first_sample,
+                                                          std::int64_t sample_stride) {
+  const std::int64_t C = s.channels;
+  for (std::int64_t row = row_begin; row < row_end; ++row) {
+    const std::int64_t n = row / s.out_height;
+    const std::int64_t oh = row % s.out_height;
+    T* sample_acc = acc + (n - first_sample) * sample_stride;
+    for (std::int64_t ow = 0; ow < s.out_width; ++ow) {
+      const T* g = grad + ((n * s.out_height + oh) * s.out_width + ow) * C;
+      for (std::int64_t i = 0; i < s.kernel; ++i) {
+        const std::int64_t ih = oh * s.stride - s.padding + i;
+        if (ih < 0 || ih >= s.height) continue;
+        for (std::int64_t j = 0; j < s.kernel; ++j) {
+          const std::int64_t iw = ow * s.stride - s.padding + j;
+          if (iw < 0 || iw >= s.width) continue;
+          const T* xv = x + ((n * s.height + ih) * s.width + iw) * C;
+          T* a = sample_acc + (i * s.kernel + j) * C;
+          for (std::int64_t c = 0; c < C; ++c) a[c] += xv[c] * g[c];
+        }
+      }
+    }
+  }
+}
+
+// One entry point per dtype, each compiled for AVX2 and for the baseline ISA;
+// the loader picks the variant the CPU supports.
+__attribute__((target_clones("avx2", "default"))) void weight_grad_rows(
+    const float* x, const float* grad, float* acc, const DepthwiseShape& s,
+    std::int64_t row_begin, std::int64_t row_end, std::int64_t first_sample,
+    std::int64_t sample_stride) {
+  accumulate_weight_grad(x, grad, acc, s, row_begin, row_end, first_sample, sample_stride);
+}
+
+__attribute__((target_clones("avx2", "default"))) void weight_grad_rows(
+    const double* x, const double* grad, double* acc, const DepthwiseShape& s,
+    std::int64_t row_begin, std::int64_t row_end, std::int64_t first_sample,
+    std::int64_t sample_stride) {
+  accumulate_weight_grad(x, grad, acc, s, row_begin, row_end, first_sample, sample_stride);
+}
+
+// Weight gradient of a depthwise convolution: [C, 1, K, K], or
+// [N, C, 1, K, K] when `per_sample`. Shared weights sum one partial
+// accumulator per thread; per-image weights give each thread whole images.
+template <typename T>
+torch::Tensor depthwise_weight_grad(const torch::Tensor& input, const torch::Tensor& grad_output,
+                                    const DepthwiseShape& s, bool per_sample) {
+  const torch::Tensor x = channels_last(input);
+  const torch::Tensor g = channels_last(grad_output);
+  const T* x_data = x.data_ptr<T>();
+  const T* g_data = g.data_ptr<T>();
+  const std::int64_t taps = s.kernel * s.kernel * s.channels;
+  const std::int64_t rows = s.batch * s.out_height;
+
+  torch::Tensor acc;
+  if (per_sample) {
+    acc = torch::zeros({s.batch, s.kernel, s.kernel, s.channels}, x.options());
+    T* acc_data = acc.data_ptr<T>();
+    at::parallel_for(0, s.batch, 1, [&](std::int64_t begin, std::int64_t end) {
+      weight_grad_rows(x_data, g_data, acc_data + begin * taps, s, begin * s.out_height,
+                       end * s.out_height, begin, taps);
+    });
+    return acc.permute({0, 3, 1, 2}).unsqueeze(2).contiguous();
+  }
+
+  const int threads = at::get_num_threads();
+  acc = torch::zeros({threads, s.kernel, s.kernel, s.channels}, x.options());
+  T* acc_data = acc.data_ptr<T>();
+  const std::int64_t grain = std::max<std::int64_t>(1, rows / (4 * threads));
+  at::parallel_for(0, rows, grain, [&](std::int64_t begin, std::int64_t end) {
+    T* partial = acc_data + at::get_thread_num() * taps;
+    weight_grad_rows(x_data, g_data, partial, s, begin, end, 0, 0);
+  });
+  return acc.sum(0).permute({2, 0, 1}).unsqueeze(1).contiguous();
+}
+
+// Per-image weights run as one grouped convolution over a batch of one
+// image with N * C channels.
+torch::Tensor as_grouped_input(const torch::Tensor& input) {
+  return input.contiguous().reshape({1, input.size(0) * input.size(1), input.size(2),
+                                     input.size(3)});
+}
+
+class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* context, const torch::Tensor& input,
+                               const torch::Tensor& weight, std::int64_t stride) {
+    context->save_for_backward({input, weight});
+    context->saved_data["stride"] = stride;
+    const std::int64_t padding = weight.size(-1) / 2;
+    if (weight.dim() == 4) {
+      return at::conv2d(channels_last(input), weight, {}, stride, padding, 1, input.size(1))
+          .contiguous(at::MemoryFormat::ChannelsLast);
+    }
+    const std::int64_t groups = input.size(0) * input.size(1);
+    const torch::Tensor output =
+        at::conv2d(as_grouped_input(input),
+                   weight.reshape({groups, 1, weight.size(-2), weight.size(-1)}), {}, stride,
+                   padding, 1, groups);
+    return channels_last(
+        output.view({input.size(0), input.size(1), output.size(2), output.size(3)}));
+  }
+
+  static tensor_list backward(AutogradContext* context, tensor_list grad_outputs) {
+    const tensor_list saved = context->get_saved_variables();
+    const torch::Tensor& input = saved[0];
+    const torch::Tensor& weight = saved[1];
+    const std::int64_t stride = context->saved_data["stride"].toInt();
+    const torch::Tensor grad = grad_outputs[0];
+    const std::int64_t kernel = weight.size(-1);
+    const DepthwiseShape shape{input.size(0), input.size(1), input.size(2), input.size(3),
+                               grad.size(2),  grad.size(3),  kernel,        stride,
+                               kernel / 2};
+
+    torch::Tensor grad_input, grad_weight;
+    if (context->needs_input_grad(0)) grad_input = input_grad(input, weight, grad, shape);
+    if (context->needs_input_grad(1)) {
+      const bool per_sample = weight.dim() == 5;
+      grad_weight = input.scalar_type() == torch::kDouble
+                        ? depthwise_weight_grad<double>(input, grad, shape, per_sample)
+                        : depthwise_weight_grad<float>(input, grad, shape, per_sample);
+    }
+    return {grad_input, grad_weight, torch::Tensor()};
+  }
+
+ private:
+  // LibTorch's input gradient, which is fast channels-last.
+  static torch::Tensor input_grad(const torch::Tensor& input, const torch::Tensor& weight,
+                                  const torch::Tensor& grad, const DepthwiseShape& s) {
+    const std::vector<std::int64_t> stride{s.stride, s.stride};
+    const std::vector<std::int64_t> padding{s.padding, s.padding};
+    const std::vector<std::int64_t> dilation{1, 1};
+    const std::vector<std::int64_t> output_padding{0, 0};
+    if (weight.dim() == 4) {
+      return std::get<0>(at::convolution_backward(
+          channels_last(grad), channels_last(input), weight, c10::nullopt, stride, padding,
+          dilation, false, output_padding, s.channels, {true, false, false}));
+    }
+    const std::int64_t groups = s.batch * s.channels;
+    const torch::Tensor grouped = std::get<0>(at::convolution_backward(
+        as_grouped_input(grad), as_grouped_input(input),
+        weight.reshape({groups, 1, s.kernel, s.kernel}), c10::nullopt, stride, padding,
+        dilation, false, output_padding, groups, {true, false, false}));
+    return channels_last(grouped.view(input.sizes()));
+  }
+};
+
+// A weighted sum of `terms` tensors viewed as [pixels, channels]
+// (channels-last), with one coefficient per term for the whole batch or per
+// image.
+struct MixShape {
+  std::int64_t pixels = 0;            // N * H * W
+  std::int64_t pixels_per_image = 0;  // H * W
+  std::int64_t channels = 0;
+  std::int64_t terms = 0;
+  bool per_image = false;
+};
+
+// out[pixel, :] = sum_b coef[b] * in[b][pixel, :] for the pixels [begin, end).
+template <typename T>
+[[gnu::always_inline]] inline void mix_forward(const T* const* in, const T* coef, T* out,
+                                               const MixShape& s, std::int64_t begin,
+                                               std::int64_t end) {
+  const std::int64_t width = s.channels;
+  for (std::int64_t pixel = begin; pixel < end; ++pixel) {
+    const T* c = coef + (s.per_image ? pixel / s.pixels_per_image * s.terms : 0);
+    T* dst = out + pixel * width;
+    const T c0 = c[0];
+    const T* first = in[0] + pixel * width;
+    for (std::int64_t k = 0; k < width; ++k) dst[k] = c0 * first[k];
+    for (std::int64_t b = 1; b < s.terms; ++b) {
+      const T cb = c[b];
+      const T* term = in[b] + pixel * width;
+      for (std::int64_t k = 0; k < width; ++k) dst[k] += cb * term[k];
+    }
+  }
+}
+
+// The gradients of mix_forward() for the pixels [begin, end): grad_in[b] (when
+// not null) gets coef[b] * grad_out, and grad_coef[image or 0][b] (when not
+// null) accumulates sum grad_out * in[b].
+template <typename T>
+[[gnu::always_inline]] inline void mix_backward(const T* const* in, const T* coef,
+                                                const T* grad_out, T* const* grad_in,
+                                                double* grad_coef, const MixShape& s,
+                                                std::int64_t begin, std::int64_t end) {
+  const std::int64_t width = s.channels;
+  for (std::int64_t pixel = begin; pixel < end; ++pixel) {
+    const std::int64_t image = s.per_image ? pixel / s.pixels_per_image : 0;
+    const T* c = coef + image * s.terms;
+    const T* g = grad_out + pixel * width;
+    for (std::int64_t b = 0; b < s.terms; ++b) {
+      if (grad_in[b] != nullptr) {
+        T* dst = grad_in[b] + pixel * width;
+        const T cb = c[b];
+        for (std::int64_t k = 0; k < width; ++k) dst[k] = cb * g[k];
+      }
+      if (grad_coef != nullptr) {
+        const T* term = in[b] + pixel * width;
+        T dot = 0;
+        for (std::int64_t k = 0; k < width; ++k) dot += g[k] * term[k];
+        grad_coef[image * s.terms + b] += dot;
+      }
+    }
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void mix_forward_range(
+    const float* const* in, const float* coef, float* out, const MixShape& s,
+    std::int64_t begin, std::int64_t end) {
+  mix_forward(in, coef, out, s, begin, end);
+}
+
+__attribute__((target_clones("avx2", "default"))) void mix_forward_range(
+    const double* const* in, const double* coef, double* out, const MixShape& s,
+    std::int64_t begin, std::int64_t end) {
+  mix_forward(in, coef, out, s, begin, end);
+}
+
+__attribute__((target_clones("avx2", "default"))) void mix_backward_range(
+    const float* const* in, const float* coef, const float* grad_out, float* const* grad_in,
+    double* grad_coef, const MixShape& s, std::int64_t begin, std::int64_t end) {
+  mix_backward(in, coef, grad_out, grad_in, grad_coef, s, begin, end);
+}
+
+__attribute__((target_clones("avx2", "default"))) void mix_backward_range(
+    const double* const* in, const double* coef, const double* grad_out, double* const* grad_in,
+    double* grad_coef, const MixShape& s, std::int64_t begin, std::int64_t end) {
+  mix_backward(in, coef, grad_out, grad_in, grad_coef, s, begin, end);
+}
+
+constexpr std::int64_t kMixGrain = 64;  // pixels per task
+
+template <typename T>
+torch::Tensor mix_forward_typed(const std::vector<torch::Tensor>& inputs,
+                                const torch::Tensor& coef, const MixShape& s) {
+  torch::Tensor out = torch::empty_like(inputs.front(), at::MemoryFormat::ChannelsLast);
+  std::vector<const T*> in;
+  for (const torch::Tensor& t : inputs) in.push_back(t.data_ptr<T>());
+  const T* c = coef.data_ptr<T>();
+  T* o = out.data_ptr<T>();
+  at::parallel_for(0, s.pixels, kMixGrain, [&](std::int64_t begin, std::int64_t end) {
+    mix_forward_range(in.data(), c, o, s, begin, end);
+  });
+  return out;
+}
+
+// Fills the defined entries of grad_inputs and returns the coefficient
+// gradient, or an undefined tensor when `coef_grad` is false.
+template <typename T>
+torch::Tensor mix_backward_typed(const std::vector<torch::Tensor>& inputs,
+                                 const torch::Tensor& coef, const torch::Tensor& grad_out,
+                                 std::vector<torch::Tensor>& grad_inputs, bool coef_grad,
+                                 const MixShape& s) {
+  std::vector<const T*> in;
+  std::vector<T*> grad_in;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    in.push_back(inputs[i].data_ptr<T>());
+    grad_in.push_back(grad_inputs[i].defined() ? grad_inputs[i].data_ptr<T>() : nullptr);
+  }
+  const std::int64_t rows = s.per_image ? s.pixels / s.pixels_per_image : 1;
+  const std::int64_t row_size = rows * s.terms;
+  const int threads = at::get_num_threads();
+  std::vector<double> partial(coef_grad ? static_cast<std::size_t>(threads * row_size) : 0, 0.0);
+  const T* c = coef.data_ptr<T>();
+  const T* g = grad_out.data_ptr<T>();
+  at::parallel_for(0, s.pixels, kMixGrain, [&](std::int64_t begin, std::int64_t end) {
+    double* acc = coef_grad ? partial.data() + at::get_thread_num() * row_size : nullptr;
+    mix_backward_range(in.data(), c, g, grad_in.data(), acc, s, begin, end);
+  });
+  if (!coef_grad) return {};
+
+  torch::Tensor sums = torch::zeros({rows, s.terms}, torch::kDouble);
+  double* total = sums.data_ptr<double>();
+  for (int t = 0; t < threads; ++t) {
+    for (std::int64_t i = 0; i < row_size; ++i) total[i] += partial[t * row_size + i];
+  }
+  sums = sums.to(coef.scalar_type());
+  return s.per_image ? sums : sums.view({s.terms});
+}
+
+class WeightedSumFunction : public torch::autograd::Function<WeightedSumFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* context, at::TensorList tensors,
+                               const torch::Tensor& coefficients) {
+    std::vector<torch::Tensor> inputs;
+    for (const torch::Tensor& t : tensors) inputs.push_back(channels_last(t));
+    const torch::Tensor coef = coefficients.contiguous();
+    const MixShape shape = mix_shape(inputs.front(), coef);
+    const torch::Tensor out = inputs.front().scalar_type() == torch::kDouble
+                                  ? mix_forward_typed<double>(inputs, coef, shape)
+                                  : mix_forward_typed<float>(inputs, coef, shape);
+    // The tensors are needed only for the coefficients' gradient.
+    if (!coefficients.requires_grad()) inputs.clear();
+    inputs.push_back(coef);
+    context->save_for_backward(inputs);
+    context->saved_data["terms"] = static_cast<std::int64_t>(tensors.size());
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* context, tensor_list grad_outputs) {
+    std::vector<torch::Tensor> inputs = context->get_saved_variables();
+    const torch::Tensor coef = inputs.back();
+    inputs.pop_back();
+    const auto terms = static_cast<std::size_t>(context->saved_data["terms"].toInt());
+    const torch::Tensor grad = channels_last(grad_outputs[0]);
+    const MixShape shape = mix_shape(grad, coef);
+    const bool coef_grad = context->needs_input_grad(terms);
+    if (!coef_grad) {
+      // Every term's gradient is coef[b] * grad; the kernel reads no input.
+      inputs.assign(terms, grad);
+    }
+
+    std::vector<torch::Tensor> grad_inputs(terms);
+    for (std::size_t i = 0; i < terms; ++i) {
+      if (context->needs_input_grad(i)) grad_inputs[i] = torch::empty_like(grad);
+    }
+    torch::Tensor grad_coef =
+        coef.scalar_type() == torch::kDouble
+            ? mix_backward_typed<double>(inputs, coef, grad, grad_inputs, coef_grad, shape)
+            : mix_backward_typed<float>(inputs, coef, grad, grad_inputs, coef_grad, shape);
+    grad_inputs.push_back(grad_coef);
+    return grad_inputs;
+  }
+
+ private:
+  static MixShape mix_shape(const torch::Tensor& first, const torch::Tensor& coefficients) {
+    MixShape s;
+    s.pixels_per_image = first.size(2) * first.size(3);
+    s.pixels = first.size(0) * s.pixels_per_image;
+    s.channels = first.size(1);
+    s.terms = coefficients.size(-1);
+    s.per_image = coefficients.dim() == 2;
+    return s;
+  }
+};
+
+}  // namespace
+
+torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
+                               std::int64_t stride) {
+  TORCH_CHECK(input.dim() == 4 && (weight.dim() == 4 || weight.dim() == 5),
+              "depthwise_conv2d: input must be [N, C, H, W] and weight [C, 1, K, K] or "
+              "[N, C, 1, K, K]; got ", input.sizes(), " and ", weight.sizes(),
+              " (a bug in the caller)");
+  TORCH_CHECK(input.scalar_type() == torch::kFloat || input.scalar_type() == torch::kDouble,
+              "depthwise_conv2d supports float and double tensors, got ", input.scalar_type());
+  return DepthwiseConvFunction::apply(input, weight, stride);
+}
+
+torch::Tensor weighted_sum(const std::vector<torch::Tensor>& tensors,
+                           const torch::Tensor& coefficients) {
+  TORCH_CHECK(!tensors.empty() && static_cast<std::int64_t>(tensors.size()) == coefficients.size(-1),
+              "weighted_sum: ", tensors.size(), " tensors but ", coefficients.size(-1),
+              " coefficients (a bug in the caller)");
+  const torch::Tensor& first = tensors.front();
+  TORCH_CHECK(first.dim() == 4 && (coefficients.dim() == 1 ||
+                                   (coefficients.dim() == 2 && coefficients.size(0) == first.size(0))),
+              "weighted_sum: tensors must be [N, C, H, W] and coefficients [B] or [N, B]; got ",
+              first.sizes(), " and ", coefficients.sizes(), " (a bug in the caller)");
+  for (const torch::Tensor& t : tensors) {
+    TORCH_CHECK(t.sizes() == first.sizes() && t.scalar_type() == first.scalar_type(),
+                "weighted_sum: tensors differ in shape or dtype: ", first.sizes(), " and ",
+                t.sizes(), " (a bug in the caller)");
+  }
+
+  // A single term with coefficient exactly 1 and no gradient to track is the
+  // term itself.
+  const bool coefficient_gradient = coefficients.requires_grad() && torch::GradMode::is_enabled();
+  if (tensors.size() == 1 && !coefficient_gradient && coefficients.eq(1).all().item<bool>()) {
+    return tensors.front();
+  }
+
+  const torch::ScalarType dtype = first.scalar_type();
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble,
+              "weighted_sum supports float and double tensors, got ", dtype);
+  return WeightedSumFunction::apply(at::TensorList(tensors), coefficients.to(dtype));
+}
+
+}  // namespace nasq::model

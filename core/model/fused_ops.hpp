@@ -1,0 +1,35 @@
+// Autograd ops with hand-written CPU kernels for the supernet's hot spots: a
+// depthwise convolution whose weight gradient avoids LibTorch's slow kernel,
+// and a weighted sum of activations. Uses LibTorch.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace nasq::model {
+
+// Depthwise convolution with padding K / 2 of input [N, C, H, W] by a weight
+// [C, 1, K, K] shared by the batch, or [N, C, 1, K, K] with one weight per
+// image. Float and double only. The output is channels-last. The input
+// gradient is LibTorch's channels-last one; the weight gradient comes from a
+// kernel of this library, because LibTorch 1.13's CPU kernels are slow for
+// large depthwise kernels. For a 7x7 kernel on 64x96x28x28, forward and
+// backward took 337 ms in NCHW and 96 ms channels-last with LibTorch against
+// 51 ms here (one thread, `bench_supernet --conv-only`, docs/benchmarks.md).
+torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
+                               std::int64_t stride);
+
+// sum_b coefficients[..., b] * tensors[b] for B = coefficients.size(-1)
+// float or double tensors of one shape [N, C, H, W]. coefficients is [B] (one
+// coefficient per tensor for the whole batch) or [N, B] (per image).
+// Gradients flow into the tensors and the coefficients. The result is a new
+// channels-last tensor, except that a single term with coefficient exactly 1
+// and no coefficient gradient is returned as it is. One pass over the data
+// forward and one backward, where a chain of LibTorch mul/add ops takes
+// about three times as many.
+torch::Tensor weighted_sum(const std::vector<torch::Tensor>& tensors,
+                           const torch::Tensor& coefficients);
+
+}  // namespace nasq::model

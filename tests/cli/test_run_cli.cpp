@@ -1,0 +1,102 @@
+// Runs the main job end to end on the tiny stack: `nasq run` writes every
+// stage's files, resumes, and exports tensors that Python's torch.load reads.
+#include <torch/torch.h>
+#undef CHECK
+#undef CHECK_EQ
+#undef CHECK_NE
+#undef CHECK_LT
+#undef CHECK_LE
+#undef CHECK_GT
+#undef CHECK_GE
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/config/stack.hpp"
+#include "core/model/supernet.hpp"
+#include "core/plugin/host.hpp"
+#include "core/plugin/torch_plugins.hpp"
+#include "core/space/space_config.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/tiny_stack.hpp"
+
+namespace fs = std::filesystem;
+using nasq::test::read_text;
+using nasq::test::run_command;
+
+TEST_CASE("run writes every stage's files") {
+  nasq::test::write_text("tiny.toml", nasq::test::kTinyStack);
+  fs::remove_all("full");
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " run tiny.toml --set train.epochs=1 --run-dir full");
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  for (const char* file : {"config.toml", "arch.json", "metrics.csv", "model.pt", "train_metrics.csv",
+                           "results.json", "report.html", "export.pt", "stage_times.json"}) {
+    CHECK(fs::exists(fs::path("full") / file));
+  }
+  const std::string results = read_text("full/results.json");
+  CHECK(results.find("\"top1_error\"") != std::string::npos);
+  CHECK(results.find("\"energy_mj\"") != std::string::npos);
+  CHECK(results.find("\"fnv1a64\"") != std::string::npos);
+  CHECK(results.find("\"search\"") != std::string::npos);
+  CHECK(result.out.find("test error: top-1") != std::string::npos);
+
+  // A resumed run keeps the finished stages.
+  const std::string architecture = read_text("full/arch.json");
+  const auto resumed = run_command(nasq::test::nasq_command() +
+                                   " run tiny.toml --set train.epochs=1 --resume full --stages search,train,evaluate");
+  CHECK(resumed.exit_code == 0);
+  CHECK(read_text("full/arch.json") == architecture);
+}
+
+TEST_CASE("exported tensors load in Python") {
+  REQUIRE(fs::exists("full/export.pt"));
+  const auto python = run_command(
+      "/usr/bin/python3 -c \"import torch; d = torch.load('full/export.pt'); "
+      "print(len(d['architecture'])); "
+      "[print(k, repr(float(v.double().sum()))) for k, v in sorted(d['state_dict'].items())]\"");
+  INFO(python.err);
+  REQUIRE(python.exit_code == 0);
+
+  // The same sums from the C++ network loaded from model.pt.
+  nasq::Stack stack = nasq::Stack::load_file("full/config.toml");
+  stack.validate_core();
+  nasq::PluginRegistry registry;
+  registry.scan({NASQ_BINARY_DIR "/lib/nasq/plugins"});
+  nasq::PluginFactory factory(stack, registry);
+  const auto space = nasq::space::load_search_space(stack);
+  const auto architecture = nasq::space::load_architecture(space, "full/arch.json");
+  const auto quantizer = nasq::create_quantizer(factory, "linear");
+  nasq::model::DiscreteNetwork network(space, architecture, *quantizer);
+  torch::serialize::InputArchive archive;
+  archive.load_from("full/model.pt");
+  network->load(archive);
+
+  std::istringstream lines(python.out);
+  std::string line;
+  std::getline(lines, line);
+  CHECK(std::stoul(line) == architecture.blocks.size());
+  std::map<std::string, double> sums;
+  for (const auto& item : network->named_parameters()) sums[item.key()] = item.value().to(torch::kFloat64).sum().item<double>();
+  for (const auto& item : network->named_buffers()) sums[item.key()] = item.value().to(torch::kFloat64).sum().item<double>();
+  std::size_t compared = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    double sum = 0.0;
+    fields >> name >> sum;
+    REQUIRE(sums.count(name) == 1);
+    CHECK(sums[name] == doctest::Approx(sum).epsilon(1e-9));
+    ++compared;
+  }
+  CHECK(compared == sums.size());
+}
+
+TEST_CASE("evaluate needs a trained run") {
+  const auto result = run_command(nasq::test::nasq_command() + " evaluate does-not-exist");
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("does-not-exist") != std::string::npos);
+}
