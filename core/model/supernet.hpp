@@ -40,7 +40,8 @@ struct SupernetOptions {
   // quantized activations of every bit choice, which is an approximation
   // while a bit decision (b1 or b2, each setting both a layer's weight and
   // activation bits) has soft weights; "exact": one conv per bit choice,
-  // mixed afterwards (about 4x the conv work of the blocks).
+  // mixed afterwards (1.2-1.5x the time of a "fast" search step in
+  // docs/benchmarks.md).
   std::string bit_mixing = "fast";
 };
 
