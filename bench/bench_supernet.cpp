@@ -3,7 +3,7 @@
 //
 // A search step is a weight update on a training batch plus a logit update on
 // a validation batch. The weight update runs forward, backward and an SGD step
-// on the network; the logit update runs forward, backward into the decision
+// on the network. The logit update runs forward, backward into the decision
 // logits only, and an Adam step. Both use one Gumbel-Softmax sample per
 // decision and batch, on random images of the space's input shape. Each
 // variant runs in its own forked process, which reports the median time per

@@ -24,10 +24,10 @@ struct DepthwiseShape {
 };
 
 // Adds x[n, ih, iw, :] * grad[n, oh, ow, :] to the accumulator row
-// acc[(n - first_sample) * sample_stride + (i * K + j) * C] for every output
-// row (n, oh) in [row_begin, row_end) and every tap (i, j) inside the input.
-// The innermost loop runs along the contiguous channel dimension, so it
-// vectorizes without reordering any sum.
+// acc[(n - first_sample) * sample_stride + (i * K + j) * C]. It does so for
+// every output row (n, oh) in [row_begin, row_end) and every tap (i, j) that
+// falls inside the input. The innermost loop runs along the contiguous
+// channel dimension, so it vectorizes without reordering any sum.
 template <typename T>
 [[gnu::always_inline]] inline void accumulate_weight_grad(const T* x, const T* grad, T* acc,
                                                           const DepthwiseShape& s,

@@ -13,7 +13,7 @@ namespace nasq::model {
 // Depthwise convolution with padding K / 2 of input [N, C, H, W] by a weight
 // [C, 1, K, K] shared by the batch, or [N, C, 1, K, K] with one weight per
 // image. Float and double only. The output is channels-last. The input
-// gradient is LibTorch's channels-last one; the weight gradient comes from a
+// gradient is LibTorch's channels-last one. The weight gradient comes from a
 // kernel of this library, because LibTorch 1.13's CPU kernels are slow for
 // large depthwise kernels. For a 7x7 kernel on 64x96x28x28, forward and
 // backward took 337 ms in NCHW and 96 ms channels-last with LibTorch against

@@ -13,12 +13,13 @@
 //   Each path normalizes its own batch: batch norm affine parameters are
 //   shared like the conv weights, and running statistics are kept per path.
 // - Inside a path the other decisions mix where they act, before the layer's
-//   batch norm: a layer's pre-norm output is the weighted sum of its candidate
-//   convs, sum_c w_c conv(q_a(in, bits_c), q_w(W_c, bits_c)), with w_c the
-//   product of the weights of the decisions that pick candidate c (b1 for the
-//   expansion and projection; k and b2 for the depthwise conv). A conv is
-//   linear in its weight, so the k candidates run as one depthwise conv with
-//   the largest kernel whose weight mixes the zero-padded smaller kernels.
+//   batch norm. A layer's pre-norm output is the weighted sum of its
+//   candidate convs, sum_c w_c conv(q_a(in, bits_c), q_w(W_c, bits_c)). The
+//   weight w_c is the product of the weights of the decisions that pick
+//   candidate c: b1 for the expansion and projection, k and b2 for the
+//   depthwise conv. A conv is linear in its weight, so the k candidates run
+//   as one depthwise conv with the largest kernel, whose weight mixes the
+//   zero-padded smaller kernels.
 // - The paths' outputs mix with the m weights; the block output is
 //   w_keep * block(x) + w_skip * x, where block(x) = x + F(x) for a residual
 //   block and F(x) otherwise.
@@ -65,9 +66,10 @@ struct BlockWeights {
   torch::Tensor depthwise_bits;
 };
 
-// Where a path's rows sit. An "offset" indexes a parameter and is 0 for every
-// path when weights are shared. A "segment" indexes a running-statistics
-// buffer, where every path has its own channels.
+// The layout of one expansion path in the block's tensors. An "offset"
+// indexes a parameter and is 0 for every path when weights are shared. A
+// "segment" indexes a running-statistics buffer, where every path has its own
+// channels.
 struct ExpansionPath {
   int expansion = 1;
   std::int64_t hidden_channels = 0;

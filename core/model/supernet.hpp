@@ -4,12 +4,12 @@
 //
 // Both networks quantize the weights and input activations of every conv and
 // FC layer through the run's quantizer, one op per site, and use only the
-// quantized values: stem 3x3 conv (8 bits, signed input) + BN + ReLU6, the MB
-// blocks, head 1x1 conv (8 bits) + BN + ReLU6, global average pooling, FC
-// (8 bits, with bias). core/model/mixed_block.hpp states what a mixed block
-// computes; with one-hot weights the supernet equals the discrete network of
-// the selected architecture once copy_supernet_weights() has copied its
-// weights. Activations are kept channels-last.
+// quantized values. Their layers: stem 3x3 conv (8 bits, signed input) + BN +
+// ReLU6, the MB blocks, head 1x1 conv (8 bits) + BN + ReLU6, global average
+// pooling, FC (8 bits, with bias). core/model/mixed_block.hpp states what a
+// mixed block computes. With one-hot weights the supernet equals the
+// discrete network of the selected architecture once copy_supernet_weights()
+// has copied its weights. Activations are kept channels-last.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -37,11 +37,10 @@ struct SupernetOptions {
   // of parameters sized for the largest ratio; "separate": one set per ratio.
   std::string weight_sharing = "shared";
   // "fast": one conv on the mixture of quantized weights and the mixture of
-  // quantized activations of every bit choice, which is an approximation
-  // while a bit decision (b1 or b2, each setting both a layer's weight and
-  // activation bits) has soft weights; "exact": one conv per bit choice,
-  // mixed afterwards (1.2-1.5x the time of a "fast" search step in
-  // docs/benchmarks.md).
+  // quantized activations of every bit choice. That is an approximation
+  // while b1 or b2 has soft weights, because each sets both a layer's weight
+  // and activation bits. "exact": one conv per bit choice, mixed afterwards
+  // (1.2-1.5x the time of a "fast" search step in docs/benchmarks.md).
   std::string bit_mixing = "fast";
 };
 
@@ -54,10 +53,10 @@ class SupernetImpl : public torch::nn::Module {
 
   // Logits [N, classes] for images [N, C, H, W]. `weights` has one tensor per
   // decision of space.decisions(), in that order: 1-D [choices] (one sample
-  // for the whole batch) or 2-D [N, choices] (one sample per image; the
-  // mixed conv weights then differ per image and run as grouped or batched
-  // convs, which is slower). Entry i weights choice i of the decision; the
-  // entries are used as given, without normalisation. Gradients flow into
+  // for the whole batch) or 2-D [N, choices] (one sample per image). With
+  // per-image weights the mixed conv weights differ per image and run as
+  // grouped or batched convs, which is slower. Entry i weights choice i of
+  // the decision; the entries are used as given, without normalisation. Gradients flow into
   // `weights`. Candidates whose weight is exactly 0 are skipped when the
   // weights need no gradient, so one-hot weights of a sampled path cost about
   // as much as that path. Throws sdk::Error for a wrong count or shape.

@@ -1,6 +1,6 @@
-// The convolutions of core/model/layers.hpp against LibTorch's own: depthwise
-// (shared and per-image weights, with this library's weight gradient) and
-// per-image 1x1 convolutions.
+// The ops of core/model/fused_ops.hpp and layers.hpp against LibTorch's own:
+// depthwise convs (shared and per-image weights, with this library's weight
+// gradient), per-image 1x1 convs and the weighted sum.
 #include <torch/torch.h>
 
 // LibTorch's glog defines CHECK-style macros; doctest's take their place.
@@ -82,7 +82,8 @@ TEST_CASE("depthwise conv matches LibTorch in double") {
 }
 
 TEST_CASE("depthwise conv weight gradient in float") {
-  // Large enough that the vectorized kernel splits rows across threads.
+  // 24 channels run the vectorized loop; with more than one LibTorch thread
+  // the rows also split into per-thread partial sums.
   torch::manual_seed(6);
   for (const std::int64_t stride : {1, 2}) {
     CAPTURE(stride);
