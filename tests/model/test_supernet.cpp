@@ -335,6 +335,29 @@ TEST_CASE("one-hot supernet equals the discrete network") {
   }
 }
 
+TEST_CASE("expansion-free space equals discrete network") {
+  // Only expansion 1 (no expansion conv at all), one kernel and two bit-widths.
+  space::SpaceOptions options = nasq::test::tiny_space().options();
+  options.expansion_choices = {1};
+  options.kernel_choices = {5};
+  options.bottleneck_bits = {4, 8};
+  options.depthwise_bits = {2, 6};
+  const space::SearchSpace space(options);
+  QuantizerLoader loader("linear");
+  torch::manual_seed(25);
+  model::Supernet supernet = make_supernet(space, *loader.quantizer, "separate", "fast");
+  CHECK_FALSE(supernet->block(0).expand_weight.defined());
+
+  const space::Architecture architecture = random_architecture(space);
+  model::DiscreteNetwork network(space, architecture, *loader.quantizer);
+  network->to(torch::kDouble);
+  model::copy_supernet_weights(supernet, architecture, network);
+  const torch::Tensor images = random_images();
+  const torch::Tensor mixed =
+      supernet->forward(images, model::one_hot_weights(space, architecture, kDouble));
+  CHECK(max_difference(mixed, network->forward(images)) <= 1e-10);
+}
+
 TEST_CASE("per-image weights with identical rows equal per-batch weights") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
