@@ -31,7 +31,7 @@ class Stack {
   // bare words taken as strings). Throws sdk::ConfigError with file and line.
   static Stack load_file(const std::filesystem::path& file,
                          const std::vector<std::string>& overrides = {});
-  // Same for text held in memory; `source_name` stands in for the file name.
+  // Same for text in memory. `source_name` replaces the file name in messages.
   static Stack parse(const std::string& text, const std::string& source_name,
                      const std::vector<std::string>& overrides = {});
 

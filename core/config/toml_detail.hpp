@@ -12,7 +12,7 @@
 
 namespace nasq::config_detail {
 
-// Where a table's values came from, for error messages.
+// Origin of a table's values, for error messages.
 struct SourceInfo {
   std::string source_name;              // file name of the stack
   std::set<std::string> overridden;     // dotted paths set with --set

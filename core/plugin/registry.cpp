@@ -99,7 +99,7 @@ const PluginInfo* PluginRegistry::load_file(const std::filesystem::path& file) {
     throw sdk::Error("plugin library '" + file.string() + "' not found");
   }
   auto refuse = [&](std::string name, std::string reason) -> const PluginInfo* {
-    log_warn("refused plugin library " + file.string() + ": " + reason);
+    log_warn("rejected plugin library " + file.string() + ": " + reason);
     refused_.push_back({file, std::move(name), std::move(reason)});
     return nullptr;
   };

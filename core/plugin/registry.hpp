@@ -20,7 +20,7 @@ enum class PluginKind { hardware, quantizer, strategy };
 const char* to_string(PluginKind kind) noexcept;
 std::optional<PluginKind> parse_plugin_kind(std::string_view text) noexcept;
 
-// What a loaded library says about itself.
+// Self-description of a loaded library, from its descriptor and keys.
 struct PluginInfo {
   PluginKind kind = PluginKind::hardware;
   std::string name;
@@ -55,7 +55,7 @@ class PluginRegistry {
   // Loads every shared library in `directories` (in order; missing
   // directories are skipped with a debug line). A name found in an earlier
   // directory shadows the same name in a later one (logged as a warning).
-  // Throws sdk::Error when one directory holds two libraries with the same
+  // Throws sdk::Error when one directory contains two libraries with the same
   // kind and name.
   void scan(const std::vector<std::filesystem::path>& directories);
 

@@ -222,8 +222,8 @@ std::int64_t parse_integer(const std::string& text, const std::string& column,
     used = 0;
   }
   if (used == 0 || used != text.size()) {
-    throw nasq::sdk::Error("lut: " + where + ": column " + column + " holds '" + text +
-                           "', expected an integer");
+    throw nasq::sdk::Error("lut: " + where + ": invalid value '" + text + "' in column " + column +
+                           "; expected an integer");
   }
   return value;
 }
@@ -237,8 +237,8 @@ double parse_number(const std::string& text, const std::string& column, const st
     used = 0;
   }
   if (used == 0 || used != text.size() || !std::isfinite(value) || value < 0.0) {
-    throw nasq::sdk::Error("lut: " + where + ": column " + column + " holds '" + text +
-                           "', expected a finite non-negative number");
+    throw nasq::sdk::Error("lut: " + where + ": invalid value '" + text + "' in column " + column +
+                           "; expected a finite non-negative number");
   }
   return value;
 }

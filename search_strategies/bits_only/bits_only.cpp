@@ -30,7 +30,9 @@ class BitsOnly final : public nasq::strategies::GumbelStrategy {
     for (std::size_t d = 0; d < decisions.size(); ++d) {
       const std::string& kind = decisions[d].kind;
       if (kind == "b1" || kind == "b2") continue;
-      const int value = kind == "s" ? 0 : kind == "m" ? expansion_ : kernel_;
+      int value = kernel_;
+      if (kind == "s") value = 0;
+      if (kind == "m") value = expansion_;
       const int index = choice_index(d, value);
       if (index < 0) {
         throw nasq::sdk::Error("bits-only: " + decisions[d].name + " has no choice " +

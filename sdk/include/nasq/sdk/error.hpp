@@ -11,7 +11,7 @@
 namespace nasq::sdk {
 
 // A failure caused by input the user can fix (a config value, a layer the
-// model cannot cost, a file). The message says what is wrong and what to do.
+// model cannot cost, a file). The message names what is wrong and what to do.
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message);

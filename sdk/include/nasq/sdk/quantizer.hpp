@@ -33,7 +33,7 @@ namespace nasq::sdk {
 
 enum class TensorRole { weight, activation };
 
-// Where an op sits and what it will be asked to do.
+// Position of a quantization op in the network, and the bits it will receive.
 struct QuantizerSite {
   std::string name;              // layer name, for logs and messages
   TensorRole role = TensorRole::weight;
