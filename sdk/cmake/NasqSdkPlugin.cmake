@@ -33,5 +33,11 @@ function(nasq_add_plugin NAME KIND)
   elseif(DEFINED NASQ_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${NASQ_PLUGIN_OUTPUT_DIR}")
   endif()
+  # Inside the nasq tree, plugins without their own output directory are
+  # installed into the directory the loader searches next to the executable.
+  if(NOT ARG_OUTPUT_DIRECTORY AND DEFINED NASQ_PLUGIN_INSTALL_DIR)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../../../${CMAKE_INSTALL_LIBDIR}")
+    install(TARGETS ${target} LIBRARY DESTINATION "${NASQ_PLUGIN_INSTALL_DIR}")
+  endif()
   set(NASQ_LAST_PLUGIN_TARGET ${target} PARENT_SCOPE)
 endfunction()
