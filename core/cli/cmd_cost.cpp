@@ -23,41 +23,6 @@ struct CostedLayer {
   sdk::Cost cost;
 };
 
-// A stack (file or defaults) with the command's overrides applied, its
-// plugins scanned: what one hardware model is created from.
-struct CostSession {
-  std::unique_ptr<Stack> stack;
-  std::unique_ptr<PluginRegistry> registry;
-  std::unique_ptr<PluginFactory> factory;
-  std::string plugin;
-};
-
-CostSession open_cost_session(const po::variables_map& values,
-                              const std::vector<std::string>& extra_overrides) {
-  std::vector<std::string> overrides;
-  if (values.count("set")) overrides = values["set"].as<std::vector<std::string>>();
-  if (values.count("hardware")) overrides.push_back("hardware.plugin=" + values["hardware"].as<std::string>());
-  overrides.insert(overrides.end(), extra_overrides.begin(), extra_overrides.end());
-
-  CostSession session;
-  session.stack = std::make_unique<Stack>(
-      values.count("stack") ? Stack::load_file(values["stack"].as<std::string>(), overrides)
-                            : Stack::parse("", "(defaults)", overrides));
-  session.stack->validate_core();
-  session.registry = std::make_unique<PluginRegistry>();
-  session.registry->scan(search_path(values, session.stack.get()));
-  session.factory = std::make_unique<PluginFactory>(*session.stack, *session.registry);
-  session.plugin = session.stack->selected_plugin("hardware");
-  return session;
-}
-
-bool declares_key(const PluginInfo& info, const std::string& key) {
-  for (const auto& spec : info.keys) {
-    if (spec.name == key) return true;
-  }
-  return false;
-}
-
 // Costs every layer; rows with a dw_mode get a model whose depthwise_mapping
 // key is set to it.
 std::vector<CostedLayer> cost_layers(const po::variables_map& values,
@@ -190,19 +155,33 @@ int run_cost(const std::vector<std::string>& arguments) {
       ("batch", po::value<std::int64_t>(), "inference batch (default: [hardware] batch)")
       ("layers", po::value<std::string>(), "CSV layer file (name,kind,n,h,w,c,oc,k,s,p,groups,wbits,abits[,dw_mode,im2col,obits])")
       ("arch", po::value<std::string>(), "architecture file (arch.json) of the stack's search space")
+      ("sensitivity", po::bool_switch(), "print how each block's energy and latency change with b1 and b2")
+      ("preset", po::value<std::string>(), "search space preset for --sensitivity: fashion-mnist, cifar or imagenet")
       ("hardware", po::value<std::string>(), "hardware plugin (overrides [hardware] plugin)")
       ("format", po::value<std::string>()->default_value("table"), "output: table, csv or json");
   po::variables_map values;
   const std::string usage =
       "nasq cost [STACK.toml] (--network NAME [--input 224] [--wbits B --abits B] [--batch N] | "
       "--layers FILE.csv | --arch arch.json) [--hardware NAME] [--set K=V]... "
-      "[--format table|csv|json]";
+      "[--format table|csv|json]\n"
+      "       nasq cost [STACK.toml] --sensitivity [--network mobilenetv2 [--input 224] | "
+      "--preset NAME] [--batch N] [--hardware NAME] [--set K=V]... [--format table|csv|json]";
   if (!parse_arguments(arguments, usage, options, {"stack"}, values, true)) return 0;
 
   const std::string format = values["format"].as<std::string>();
   if (format != "table" && format != "csv" && format != "json") {
     throw UsageError("invalid --format '" + format + "'; use table, csv or json");
   }
+  if (values["sensitivity"].as<bool>()) {
+    if (values.count("layers") || values.count("arch") ||
+        values.count("network") + values.count("preset") > 1) {
+      throw UsageError("--sensitivity takes at most one of --network mobilenetv2 and --preset, "
+                       "and neither --layers nor --arch\nusage: " + usage);
+    }
+    print_sensitivity(values, format);
+    return 0;
+  }
+  if (values.count("preset")) throw UsageError("--preset is an option of --sensitivity\nusage: " + usage);
   const int sources = static_cast<int>(values.count("network") + values.count("layers") +
                                        values.count("arch"));
   if (sources != 1) {

@@ -1,6 +1,7 @@
 // Layer lists for `nasq cost` built through the network graph.
 #include "core/cli/cost_sources.hpp"
 
+#include "core/cli/command.hpp"
 #include "core/space/architecture.hpp"
 #include "core/space/network_graph.hpp"
 #include "core/space/reference_networks.hpp"
@@ -43,6 +44,32 @@ std::vector<NamedLayer> architecture_layers(Stack& stack, const std::string& arc
   const space::SearchSpace search_space = space::load_search_space(stack);
   const space::Architecture architecture = space::load_architecture(search_space, arch_file);
   return named_layers(space::build_network(search_space, architecture), batch);
+}
+
+CostSession open_cost_session(const boost::program_options::variables_map& values,
+                              const std::vector<std::string>& extra_overrides) {
+  std::vector<std::string> overrides;
+  if (values.count("set")) overrides = values["set"].as<std::vector<std::string>>();
+  if (values.count("hardware")) overrides.push_back("hardware.plugin=" + values["hardware"].as<std::string>());
+  overrides.insert(overrides.end(), extra_overrides.begin(), extra_overrides.end());
+
+  CostSession session;
+  session.stack = std::make_unique<Stack>(
+      values.count("stack") ? Stack::load_file(values["stack"].as<std::string>(), overrides)
+                            : Stack::parse("", "(defaults)", overrides));
+  session.stack->validate_core();
+  session.registry = std::make_unique<PluginRegistry>();
+  session.registry->scan(search_path(values, session.stack.get()));
+  session.factory = std::make_unique<PluginFactory>(*session.stack, *session.registry);
+  session.plugin = session.stack->selected_plugin("hardware");
+  return session;
+}
+
+bool declares_key(const PluginInfo& info, const std::string& key) {
+  for (const auto& spec : info.keys) {
+    if (spec.name == key) return true;
+  }
+  return false;
 }
 
 }  // namespace nasq::cli

@@ -44,23 +44,28 @@ void add_classifier(NetworkGraph& graph, Tensor x, Bits bits) {
   graph.add_fully_connected(x, "fc", "fc", kClasses, bits.weights, bits.activations);
 }
 
+// MobileNetV2's inverted-residual stages (torchvision, width 1.0).
+struct MobileNetV2Stage {
+  int expansion;
+  std::int64_t channels;
+  int repeats;
+  std::int64_t stride;
+};
+constexpr std::array<MobileNetV2Stage, 7> kMobileNetV2Stages = {{{1, 16, 1, 1},
+                                                                 {6, 24, 2, 2},
+                                                                 {6, 32, 3, 2},
+                                                                 {6, 64, 4, 2},
+                                                                 {6, 96, 3, 1},
+                                                                 {6, 160, 3, 2},
+                                                                 {6, 320, 1, 1}}};
+constexpr std::int64_t kMobileNetV2StemChannels = 32;
+constexpr std::int64_t kMobileNetV2HeadChannels = 1280;
+
 void build_mobilenetv2(NetworkGraph& graph, Tensor x, Bits bits) {
-  struct Setting {
-    int expansion;
-    std::int64_t channels;
-    int repeats;
-    std::int64_t stride;
-  };
-  const std::array<Setting, 7> settings = {{{1, 16, 1, 1},
-                                            {6, 24, 2, 2},
-                                            {6, 32, 3, 2},
-                                            {6, 64, 4, 2},
-                                            {6, 96, 3, 1},
-                                            {6, 160, 3, 2},
-                                            {6, 320, 1, 1}}};
-  x = add_stem(graph, x, conv("stem", "stem", 32, 3, 2, 1, bits, Activation::relu6));
+  x = add_stem(graph, x,
+               conv("stem", "stem", kMobileNetV2StemChannels, 3, 2, 1, bits, Activation::relu6));
   int block = 0;
-  for (const Setting& setting : settings) {
+  for (const MobileNetV2Stage& setting : kMobileNetV2Stages) {
     for (int i = 0; i < setting.repeats; ++i) {
       InvertedResidualSpec spec;
       spec.expansion = setting.expansion;
@@ -72,7 +77,8 @@ void build_mobilenetv2(NetworkGraph& graph, Tensor x, Bits bits) {
       x = add_inverted_residual(graph, x, spec, "block" + std::to_string(block++));
     }
   }
-  x = graph.add_conv(x, conv("head", "head", 1280, 1, 1, 0, bits, Activation::relu6));
+  x = graph.add_conv(x, conv("head", "head", kMobileNetV2HeadChannels, 1, 1, 0, bits,
+                             Activation::relu6));
   add_classifier(graph, x, bits);
 }
 
@@ -169,6 +175,25 @@ std::vector<sdk::LayerSpec> reference_network(const std::string& name, std::int6
                                               std::int64_t batch, int weight_bits,
                                               int activation_bits) {
   return reference_graph(name, input_size, weight_bits, activation_bits).layer_specs(batch);
+}
+
+SpaceOptions mobilenetv2_space_options(std::int64_t input_size) {
+  SpaceOptions options;
+  options.preset = "mobilenetv2";
+  options.input_size = input_size;
+  options.input_channels = 3;
+  options.num_classes = kClasses;
+  options.stem_channels = kMobileNetV2StemChannels;
+  options.stem_stride = 2;
+  options.stages.clear();
+  for (const MobileNetV2Stage& stage : kMobileNetV2Stages) {
+    options.stages.push_back({stage.channels, stage.repeats, stage.stride});
+  }
+  options.head_channels = kMobileNetV2HeadChannels;
+  options.skip_choices = {0};
+  options.expansion_choices = {1, 6};
+  options.kernel_choices = {3};
+  return options;
 }
 
 }  // namespace nasq::space

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/space/network_graph.hpp"
+#include "core/space/search_space.hpp"
 #include "nasq/sdk/hardware_model.hpp"
 
 namespace nasq::space {
@@ -36,5 +37,11 @@ NetworkGraph reference_graph(const std::string& name, std::int64_t input_size, i
 std::vector<sdk::LayerSpec> reference_network(const std::string& name, std::int64_t input_size,
                                               std::int64_t batch, int weight_bits,
                                               int activation_bits);
+
+// Returns MobileNetV2's macro-architecture as search space options: 3 input
+// channels, 1000 classes, expansion choices {1, 6}, kernel 3, no skip and the
+// default bit choices. At expansion 1 in block 0 and 6 elsewhere, its blocks
+// are the blocks of reference_graph("mobilenetv2").
+SpaceOptions mobilenetv2_space_options(std::int64_t input_size);
 
 }  // namespace nasq::space

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "tests/hardware/csv_rows.hpp"
@@ -104,4 +105,87 @@ TEST_CASE("cost needs exactly one layer source") {
   const auto none = run_command(nasq::test::nasq_command() + " cost");
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("exactly one of --network, --layers and --arch") != std::string::npos);
+}
+
+TEST_CASE("sensitivity matches MobileNetV2 blocks") {
+  const auto network = run_command(nasq::test::nasq_command() +
+                                   " cost --network mobilenetv2 --format csv");
+  REQUIRE(network.exit_code == 0);
+  nasq::test::write_text("mobilenetv2.csv", network.out);
+  std::map<int, double> block_energy;  // simulator-exact mode, every layer at 8 bits
+  const nasq::test::CsvTable layers("mobilenetv2.csv");
+  for (const auto& row : layers.rows()) {
+    const std::string name = row.text("name");
+    if (name.rfind("block", 0) != 0) continue;
+    block_energy[std::stoi(name.substr(5, name.find('.') - 5))] += row.real("energy_mj");
+  }
+  REQUIRE(block_energy.size() == 17);
+
+  const auto result = run_command(nasq::test::nasq_command() +
+                                  " cost --network mobilenetv2 --sensitivity --format csv");
+  REQUIRE(result.exit_code == 0);
+  nasq::test::write_text("sensitivity.csv", result.out);
+  const nasq::test::CsvTable table("sensitivity.csv");
+  // Both output modes, 17 blocks, 4 values of b1 and 4 of b2 each.
+  REQUIRE(table.rows().size() == 2 * 17 * 8);
+
+  std::map<std::string, double> lowest_b2_energy, reference_energy;
+  for (const auto& row : table.rows()) {
+    const std::string mode = row.text("output_precision");
+    const int block = static_cast<int>(row.integer("block"));
+    INFO(mode << " block " << block << " " << row.text("decision") << "=" << row.integer("bits"));
+    CHECK((mode == "accumulator" || mode == "activation"));
+    if (row.integer("bits") == 8) {
+      CHECK(row.real("energy_ratio") == 1.0);
+      CHECK(row.real("latency_ratio") == 1.0);
+      if (mode == "accumulator") {
+        CHECK(row.real("energy_mj") == doctest::Approx(block_energy[block]).epsilon(1e-9));
+      }
+    }
+    CHECK(row.integer("expansion") == (block == 0 ? 1 : 6));
+    if (row.text("decision") == "b2" && row.integer("bits") == 2) {
+      lowest_b2_energy[mode] += row.real("energy_mj");
+    }
+    if (row.text("decision") == "b2" && row.integer("bits") == 8) {
+      reference_energy[mode] += row.real("energy_mj");
+    }
+  }
+  // With outputs leaving at the layer's own bits, lowering the depthwise bits
+  // saves relatively more than with 32-bit outputs.
+  CHECK(lowest_b2_energy["activation"] / reference_energy["activation"] <
+        lowest_b2_energy["accumulator"] / reference_energy["accumulator"]);
+}
+
+TEST_CASE("sensitivity of preset and stack") {
+  const auto preset = run_command(nasq::test::nasq_command() +
+                                  " cost --preset imagenet --sensitivity --format json");
+  REQUIRE(preset.exit_code == 0);
+  CHECK(preset.out.find("\"space\": \"imagenet preset\"") != std::string::npos);
+  CHECK(preset.out.find("\"block\": 21") != std::string::npos);
+  CHECK(preset.out.find("\"block\": 22") == std::string::npos);
+
+  nasq::test::write_text("small_space.toml",
+                         "[search_space]\npreset = \"fashion-mnist\"\nbottleneck_bits = [4, 8]\n"
+                         "depthwise_bits = [4, 8]\n");
+  const auto stack = run_command(nasq::test::nasq_command() +
+                                 " cost small_space.toml --sensitivity --hardware analytical");
+  REQUIRE(stack.exit_code == 0);
+  CHECK(stack.out.find("hardware: analytical\n") != std::string::npos);
+  CHECK(stack.out.find("energy b1=4 |") != std::string::npos);
+}
+
+TEST_CASE("sensitivity rejects other sources") {
+  const auto layers = run_command(nasq::test::nasq_command() + " cost --sensitivity --layers '" +
+                                  kRefs + "/layers.csv'");
+  CHECK(layers.exit_code == 2);
+  CHECK(layers.err.find("neither --layers nor --arch") != std::string::npos);
+  const auto resnet = run_command(nasq::test::nasq_command() + " cost --sensitivity --network resnet50");
+  CHECK(resnet.exit_code == 2);
+  CHECK(resnet.err.find("not --network resnet50") != std::string::npos);
+  const auto none = run_command(nasq::test::nasq_command() + " cost --sensitivity");
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("needs --network mobilenetv2, --preset NAME or a stack") != std::string::npos);
+  const auto preset = run_command(nasq::test::nasq_command() + " cost --preset cifar --network vgg16");
+  CHECK(preset.exit_code == 2);
+  CHECK(preset.err.find("--preset is an option of --sensitivity") != std::string::npos);
 }
