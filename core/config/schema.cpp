@@ -203,6 +203,8 @@ SectionSchema train_section() {
                       "label smoothing of the cross-entropy loss"), 0, 0.99),
            ranged(key("mixup_alpha", KeyType::floating, "0.2",
                       "mixup: lambda drawn from Beta(alpha, alpha) (0: off)"), 0, 100),
+           choice("batch_norm", "standard", {"standard", "range"},
+                  "training-mode batch norm: batch variance, or range batch normalization"),
            ranged(key("clip_value", KeyType::floating, "5.0",
                       "clip every gradient element to [-clip_value, clip_value] (0: off)"), 0,
                   1e9)},

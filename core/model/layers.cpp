@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "nasq/sdk/error.hpp"
@@ -51,6 +53,25 @@ torch::Tensor batch_norm(const torch::Tensor& input, const torch::Tensor& weight
                            kBatchNormMomentum, kBatchNormEps, /*cudnn_enabled=*/false);
 }
 
+torch::Tensor range_batch_norm(const torch::Tensor& input, torch::nn::BatchNorm2dImpl& bn) {
+  const std::int64_t channels = input.size(1);
+  const double values_per_channel = std::max<double>(2.0, static_cast<double>(input.numel() / channels));
+  const double range_scale = 1.0 / std::sqrt(2.0 * std::log(values_per_channel));
+
+  const torch::Tensor mean = input.mean({0, 2, 3});
+  const torch::Tensor centered = input - mean.view({1, channels, 1, 1});
+  const torch::Tensor sigma = (centered.amax({0, 2, 3}) - centered.amin({0, 2, 3})) * range_scale;
+  const torch::Tensor variance = sigma.square();
+  {
+    torch::NoGradGuard no_grad;
+    bn.running_mean.mul_(1.0 - kBatchNormMomentum).add_(mean.detach(), kBatchNormMomentum);
+    bn.running_var.mul_(1.0 - kBatchNormMomentum).add_(variance.detach(), kBatchNormMomentum);
+    bn.num_batches_tracked.add_(1);
+  }
+  const torch::Tensor scale = bn.weight * torch::rsqrt(variance + kBatchNormEps);
+  return centered * scale.view({1, channels, 1, 1}) + bn.bias.view({1, channels, 1, 1});
+}
+
 torch::Tensor relu6_in_place(torch::Tensor x) { return at::hardtanh_(x, 0.0, 6.0); }
 
 void init_conv_weight(torch::Tensor& weight) {
@@ -85,7 +106,8 @@ torch::Tensor QuantizedConvImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = o.kind == ConvKind::depthwise
                         ? depthwise_conv2d(input, w, o.stride)
                         : at::conv2d(input, w, {}, o.stride, o.kernel / 2);
-  y = bn->forward(y);
+  y = is_training() && batch_norm_mode_ == BatchNormMode::range ? range_batch_norm(y, *bn)
+                                                                 : bn->forward(y);
   return o.relu6 ? relu6_in_place(y) : y;
 }
 

@@ -42,6 +42,18 @@ torch::Tensor batch_norm(const torch::Tensor& input, const torch::Tensor& weight
                          const torch::Tensor& bias, const torch::Tensor& running_mean,
                          const torch::Tensor& running_var, bool training);
 
+// Batch norm that, in training mode, estimates each channel's standard
+// deviation from the batch's range instead of its variance: sigma = C(n) *
+// (max - min) of the centered values, with C(n) = 1 / sqrt(2 ln n) and n the
+// values per channel. This is range batch normalization from "Scalable
+// Methods for 8-bit Training of Neural Networks" (Banner et al., 2018). It
+// updates the running mean and sigma^2 with the module's momentum, so that
+// evaluation mode, checkpoints and exports use them as usual.
+torch::Tensor range_batch_norm(const torch::Tensor& input, torch::nn::BatchNorm2dImpl& bn);
+
+// Normalization of the convs of a discrete network in training mode.
+enum class BatchNormMode { standard, range };
+
 // ReLU6 in place.
 torch::Tensor relu6_in_place(torch::Tensor x);
 
@@ -68,6 +80,7 @@ class QuantizedConvImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   const QuantizedConvOptions& options() const { return options_; }
+  void set_batch_norm_mode(BatchNormMode mode) { batch_norm_mode_ = mode; }
 
   torch::Tensor weight;  // [out, in, k, k], or [channels, 1, k, k] when depthwise
   torch::nn::BatchNorm2d bn{nullptr};
@@ -76,6 +89,7 @@ class QuantizedConvImpl : public torch::nn::Module {
 
  private:
   QuantizedConvOptions options_;
+  BatchNormMode batch_norm_mode_ = BatchNormMode::standard;
 };
 TORCH_MODULE(QuantizedConv);
 

@@ -256,6 +256,12 @@ torch::Tensor DiscreteNetworkImpl::forward(const torch::Tensor& images) {
   return state_->fc->forward(global_average_pool(x));
 }
 
+void DiscreteNetworkImpl::set_batch_norm_mode(BatchNormMode mode) {
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = dynamic_cast<QuantizedConvImpl*>(module.get())) conv->set_batch_norm_mode(mode);
+  }
+}
+
 const space::SearchSpace& DiscreteNetworkImpl::space() const { return state_->space; }
 const space::Architecture& DiscreteNetworkImpl::architecture() const {
   return state_->architecture;

@@ -31,6 +31,7 @@ class QuantizedConvImpl;
 class QuantizedLinearImpl;
 class MixedBlockImpl;
 class DiscreteBlockImpl;
+enum class BatchNormMode;  // defined in core/model/layers.hpp
 
 struct SupernetOptions {
   // "shared": every expansion ratio uses the first rows (channels) of one set
@@ -87,6 +88,9 @@ class DiscreteNetworkImpl : public torch::nn::Module {
                       const sdk::Quantizer& quantizer);
 
   torch::Tensor forward(const torch::Tensor& images);
+
+  // Sets how every conv's batch norm normalizes in training mode.
+  void set_batch_norm_mode(BatchNormMode mode);
 
   const space::SearchSpace& space() const;
   const space::Architecture& architecture() const;

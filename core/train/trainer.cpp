@@ -11,6 +11,7 @@
 #include "core/data/batch_loader.hpp"
 #include "core/data/dataset.hpp"
 #include "core/data/stack_options.hpp"
+#include "core/model/layers.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/torch_plugins.hpp"
 #include "core/search/run_record.hpp"
@@ -33,6 +34,7 @@ struct TrainOptions {
   double label_smoothing = 0.1;
   double mixup_alpha = 0.2;
   double clip_value = 5.0;
+  model::BatchNormMode batch_norm = model::BatchNormMode::standard;
   std::uint64_t seed = 1;
 };
 
@@ -48,6 +50,8 @@ TrainOptions read_options(const Stack& stack) {
   options.label_smoothing = stack.get_double("train.label_smoothing");
   options.mixup_alpha = stack.get_double("train.mixup_alpha");
   options.clip_value = stack.get_double("train.clip_value");
+  options.batch_norm = stack.get_string("train.batch_norm") == "range" ? model::BatchNormMode::range
+                                                                       : model::BatchNormMode::standard;
   options.seed = static_cast<std::uint64_t>(stack.get_int("run.seed"));
   return options;
 }
@@ -85,6 +89,7 @@ class Trainer {
         network_(space_, architecture_, *quantizer_) {
     device_ = data::parse_device(stack_.get_string("run.device"));
     torch::manual_seed(options_.seed);
+    network_->set_batch_norm_mode(options_.batch_norm);
     network_->to(device_);
     optimizer_ = std::make_unique<torch::optim::SGD>(
         network_->parameters(), torch::optim::SGDOptions(options_.lr)

@@ -1,6 +1,7 @@
 // The ops of core/model/fused_ops.hpp and layers.hpp against LibTorch's own:
 // depthwise convs (shared and per-image weights, with this library's weight
-// gradient), per-image 1x1 convs and the weighted sum.
+// gradient), per-image 1x1 convs and the weighted sum; range batch norm
+// against its definition.
 #include <torch/torch.h>
 
 // LibTorch's glog defines CHECK-style macros; doctest's take their place.
@@ -13,6 +14,7 @@
 #undef CHECK_GE
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "core/model/layers.hpp"
@@ -165,4 +167,50 @@ TEST_CASE("weighted sum matches LibTorch ops") {
       CHECK(max_difference(ours[i], expected[i]) <= 1e-12);
     }
   }
+}
+
+TEST_CASE("range batch norm follows its definition") {
+  torch::manual_seed(3);
+  torch::nn::BatchNorm2d bn(torch::nn::BatchNorm2dOptions(4).eps(nasq::model::kBatchNormEps)
+                                .momentum(nasq::model::kBatchNormMomentum));
+  {
+    torch::NoGradGuard no_grad;
+    bn->weight.uniform_(0.5, 1.5);
+    bn->bias.uniform_(-1.0, 1.0);
+  }
+  const torch::Tensor input = torch::randn({8, 4, 5, 5}, torch::kDouble) * 3.0 + 1.0;
+  bn->to(torch::kDouble);
+  const torch::Tensor output = nasq::model::range_batch_norm(input, *bn);
+
+  // Undoing the affine part leaves, per channel, zero mean and a range of
+  // 1 / C(n) = sqrt(2 ln n) over the n = 8 * 5 * 5 values.
+  const torch::Tensor normalized =
+      (output - bn->bias.view({1, 4, 1, 1})) / bn->weight.view({1, 4, 1, 1});
+  const double expected_range = std::sqrt(2.0 * std::log(200.0));
+  const torch::Tensor means = normalized.mean({0, 2, 3});
+  const torch::Tensor ranges = normalized.amax({0, 2, 3}) - normalized.amin({0, 2, 3});
+  for (std::int64_t c = 0; c < 4; ++c) {
+    CAPTURE(c);
+    CHECK(std::abs(means[c].item<double>()) <= 1e-12);
+    // eps = 1e-5 inside the square root shrinks the range by a relative
+    // amount below eps / (2 sigma^2).
+    CHECK(ranges[c].item<double>() == doctest::Approx(expected_range).epsilon(1e-5));
+  }
+
+  // Running statistics move by the momentum towards the batch mean and the
+  // range-based sigma^2.
+  const torch::Tensor batch_mean = input.mean({0, 2, 3});
+  const torch::Tensor centered = input - batch_mean.view({1, 4, 1, 1});
+  const torch::Tensor sigma = (centered.amax({0, 2, 3}) - centered.amin({0, 2, 3})) / expected_range;
+  const double momentum = nasq::model::kBatchNormMomentum;
+  CHECK(max_difference(bn->running_mean, batch_mean * momentum) <= 1e-12);
+  CHECK(max_difference(bn->running_var, (1.0 - momentum) + sigma.square() * momentum) <= 1e-12);
+  CHECK(bn->num_batches_tracked.item<std::int64_t>() == 1);
+
+  // Gradients reach the input and the affine parameters.
+  const torch::Tensor x = input.clone().requires_grad_(true);
+  nasq::model::range_batch_norm(x, *bn).square().sum().backward();
+  CHECK(x.grad().defined());
+  CHECK(torch::isfinite(x.grad()).all().item<bool>());
+  CHECK(bn->weight.grad().abs().sum().item<double>() > 0.0);
 }
