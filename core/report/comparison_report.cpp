@@ -183,7 +183,11 @@ std::string label_without_seed(const std::string& label) {
 std::vector<RunGroup> seed_groups(const std::vector<RunDirectory>& runs) {
   std::vector<RunGroup> groups;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const std::string label = label_without_seed(model_label(runs[i]));
+    std::string label = label_without_seed(model_label(runs[i]));
+    // Runs of a lambda sweep share their model label unless it names lambda.
+    if (runs[i].results.lambda && label.find("\xCE\xBB=") == std::string::npos) {
+      label += " \xCE\xBB=" + lambda_text(runs[i].results);
+    }
     const auto found = std::find_if(groups.begin(), groups.end(),
                                     [&](const RunGroup& group) { return group.label == label; });
     if (found == groups.end()) {

@@ -11,6 +11,7 @@
 #include "core/data/stack_options.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/torch_plugins.hpp"
+#include "core/report/formatting.hpp"
 #include "core/space/network_graph.hpp"
 #include "core/space/space_config.hpp"
 #include "core/train/trainer.hpp"
@@ -186,7 +187,8 @@ std::string run_evaluation(PluginFactory& factory, const std::filesystem::path& 
   const std::string strategy = stack.selected_plugin("search");
   nlohmann::json results = {
       {"nasq_version", NASQ_VERSION},
-      {"model", strategy + " seed " + std::to_string(stack.get_int("run.seed"))},
+      {"model", strategy + " \xCE\xBB=" + report::format_number(stack.get_double("search.energy_lambda")) +
+                    " seed " + std::to_string(stack.get_int("run.seed"))},
       {"strategy", strategy},
       {"lambda", stack.get_double("search.energy_lambda")},
       {"seed", stack.get_int("run.seed")},

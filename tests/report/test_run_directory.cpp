@@ -205,6 +205,21 @@ TEST_CASE("seed groups of a sweep") {
   CHECK(nasq::report::point_label(runs[0]) == "reinforce-hybrid \xCE\xBB=0.01");
 }
 
+TEST_CASE("seed groups split by lambda") {
+  std::vector<nasq::report::RunDirectory> runs;
+  for (const auto& directory : nasq::test::write_sweep("sweep-unnamed")) {
+    runs.push_back(nasq::report::load_run_directory(directory));
+  }
+  // Model labels that name only the strategy and the seed.
+  for (auto& run : runs) {
+    run.results.model = *run.results.strategy + " seed " + std::to_string(*run.results.seed);
+  }
+  const auto groups = nasq::report::seed_groups(runs);
+  REQUIRE(groups.size() == 1);
+  CHECK(groups[0].label == "reinforce-hybrid \xCE\xBB=0.1");
+  CHECK(groups[0].runs == std::vector<std::size_t>{1, 2});
+}
+
 TEST_CASE("write_report creates the output directory") {
   nasq::test::write_run("writer-run");
   const auto file = nasq::report::write_report({"writer-run"}, "writer-out/nested");
