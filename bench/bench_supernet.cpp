@@ -17,6 +17,8 @@
 //   supernet-path   nasq's supernet, weight update on one uniformly sampled
 //                   architecture (one-hot weights, as warm-up epochs and the
 //                   population strategies train), logit update as above
+//   supernet-per-image  nasq's supernet with one Gumbel-Softmax sample per
+//                   image in both updates (noise = "per_sample")
 //   naive           every decision mixed where it acts with separate ops:
 //                   one expansion branch per ratio, one depthwise conv per
 //                   kernel, one separately quantized conv per bit choice
@@ -323,12 +325,15 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// Gumbel-Softmax sample of every decision at temperature `tau`.
-std::vector<torch::Tensor> gumbel_softmax(const std::vector<torch::Tensor>& logits, double tau) {
+// Gumbel-Softmax sample of every decision at temperature `tau`: one 1-D
+// sample per decision, or one row per image when `images` > 0.
+std::vector<torch::Tensor> gumbel_softmax(const std::vector<torch::Tensor>& logits, double tau,
+                                          std::int64_t images = 0) {
   std::vector<torch::Tensor> weights;
   for (const torch::Tensor& l : logits) {
-    const torch::Tensor uniform = torch::rand_like(l).clamp(1e-10, 1.0 - 1e-10);
-    weights.push_back(torch::softmax((l - torch::log(-torch::log(uniform))) / tau, 0));
+    const torch::Tensor expanded = images > 0 ? l.unsqueeze(0).expand({images, l.size(0)}) : l;
+    const torch::Tensor uniform = torch::rand_like(expanded).clamp(1e-10, 1.0 - 1e-10);
+    weights.push_back(torch::softmax((expanded - torch::log(-torch::log(uniform))) / tau, -1));
   }
   return weights;
 }
@@ -347,7 +352,8 @@ using Forward = std::function<torch::Tensor(const torch::Tensor&, const std::vec
 
 Measurement run_steps(torch::nn::Module& network, const Forward& forward,
                       const space::SearchSpace& space, const BenchOptions& options,
-                      bool sampled_weight_step, bool logit_step = true) {
+                      bool sampled_weight_step, bool logit_step = true, bool per_image = false) {
+  const std::int64_t noise_images = per_image ? options.batch : 0;
   const space::SpaceOptions& shape = space.options();
   const torch::Tensor train_images =
       torch::randn({options.batch, shape.input_channels, shape.input_size, shape.input_size});
@@ -371,7 +377,8 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
     std::vector<torch::Tensor> sample;
     {
       torch::NoGradGuard no_grad;
-      sample = sampled_weight_step ? sampled_path(logits) : gumbel_softmax(logits, 5.0);
+      sample = sampled_weight_step ? sampled_path(logits)
+                                   : gumbel_softmax(logits, 5.0, noise_images);
     }
     weight_optimizer.zero_grad();
     torch::nn::functional::cross_entropy(forward(train_images, sample), train_labels).backward();
@@ -385,8 +392,8 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
 
     start = Clock::now();
     const torch::Tensor loss =
-        torch::nn::functional::cross_entropy(forward(val_images, gumbel_softmax(logits, 5.0)),
-                                             val_labels);
+        torch::nn::functional::cross_entropy(
+            forward(val_images, gumbel_softmax(logits, 5.0, noise_images)), val_labels);
     const std::vector<torch::Tensor> grads = torch::autograd::grad({loss}, logits);
     for (std::size_t i = 0; i < logits.size(); ++i) logits[i].mutable_grad() = grads[i];
     logit_optimizer.step();
@@ -407,12 +414,14 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
 
 Measurement run_variant(const std::string& variant, const space::SearchSpace& space,
                         const nasq::sdk::Quantizer& quantizer, const BenchOptions& options) {
-  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-path") {
+  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-path" ||
+      variant == "supernet-per-image") {
     model::SupernetOptions supernet_options;
     supernet_options.bit_mixing = variant == "supernet-exact" ? "exact" : "fast";
     model::Supernet supernet(space, quantizer, supernet_options);
     return run_steps(*supernet, [&](const auto& x, const auto& w) { return supernet->forward(x, w); },
-                     space, options, variant == "supernet-path");
+                     space, options, variant == "supernet-path", true,
+                     variant == "supernet-per-image");
   }
   if (variant == "naive" || variant == "naive-fastconv") {
     NaiveSupernet naive(space, quantizer, variant == "naive-fastconv");
@@ -425,7 +434,8 @@ Measurement run_variant(const std::string& variant, const space::SearchSpace& sp
                      space, options, false, false);
   }
   throw nasq::sdk::Error("unknown variant '" + variant +
-                         "'; valid variants: supernet, supernet-exact, supernet-path, naive, "
+                         "'; valid variants: supernet, supernet-exact, supernet-path, "
+                         "supernet-per-image, naive, "
                          "naive-fastconv, discrete");
 }
 
@@ -550,7 +560,7 @@ int main(int argc, char** argv) {
     std::printf("batch %lld, %d timed steps after one warm-up, LibTorch threads: %s\n",
                 static_cast<long long>(options.batch), options.steps,
                 options.threads > 0 ? std::to_string(options.threads).c_str() : "default");
-    std::printf("%-16s %12s %12s %12s %14s %12s\n", "variant", "weight ms", "logit ms",
+    std::printf("%-20s %12s %12s %12s %14s %12s\n", "variant", "weight ms", "logit ms",
                 "step ms", "peak MiB", "parameters");
 
     std::map<std::string, Measurement> results;
@@ -558,11 +568,11 @@ int main(int argc, char** argv) {
       const std::optional<Measurement> m =
           measure_in_child(variant, search_space, *quantizer, options);
       if (!m) {
-        std::printf("%-16s failed\n", variant.c_str());
+        std::printf("%-20s failed\n", variant.c_str());
         continue;
       }
       results[variant] = *m;
-      std::printf("%-16s %12.1f %12.1f %12.1f %14.1f %12lld\n", variant.c_str(), m->weight_step_ms,
+      std::printf("%-20s %12.1f %12.1f %12.1f %14.1f %12lld\n", variant.c_str(), m->weight_step_ms,
                   m->logit_step_ms, m->weight_step_ms + m->logit_step_ms, m->peak_mib,
                   static_cast<long long>(m->parameters));
       std::fflush(stdout);
