@@ -10,7 +10,10 @@
 namespace nasq::search {
 namespace {
 
-constexpr std::int64_t kCheckpointFormat = 1;
+// Format 2 added "supernet.gradient_defined". Format 1 checkpoints are still
+// read, without it.
+constexpr std::int64_t kCheckpointFormat = 2;
+constexpr std::int64_t kOldestCheckpointFormat = 1;
 
 torch::Tensor text_tensor(const std::string& text) {
   return torch::tensor(std::vector<std::uint8_t>(text.begin(), text.end()), torch::kUInt8);
@@ -50,6 +53,35 @@ data::LoaderState read_loader(torch::serialize::InputArchive& archive, const std
   archive.read(name + ".rng", rng);
   const auto values = counters.accessor<std::int64_t, 1>();
   return {values[0], values[1], tensor_text(rng), values[2], values[3]};
+}
+
+// Returns one uint8 flag per parameter, 1 where its gradient is defined.
+//
+// LibTorch 1.13's Optimizer::zero_grad() zeroes defined gradients instead of
+// resetting them, and SGD skips only parameters whose gradient is undefined.
+// So once a parameter has had a gradient, every later step applies weight
+// decay and momentum to it, also in warm-up steps whose single sampled path
+// does not use it. A fresh process has no gradients, so a resumed search must
+// recreate them to take the same steps.
+torch::Tensor gradient_flags(const std::vector<torch::Tensor>& parameters) {
+  std::vector<std::uint8_t> flags;
+  flags.reserve(parameters.size());
+  for (const auto& parameter : parameters) flags.push_back(parameter.grad().defined() ? 1 : 0);
+  return torch::tensor(flags, torch::kUInt8);
+}
+
+// Gives each flagged parameter a zero gradient, as zero_grad() leaves it.
+void restore_gradients(std::vector<torch::Tensor>& parameters, const torch::Tensor& flags) {
+  if (flags.numel() != static_cast<std::int64_t>(parameters.size())) {
+    throw sdk::Error("invalid checkpoint: gradient flags for " + std::to_string(flags.numel()) +
+                     " parameters, but the supernet has " + std::to_string(parameters.size()) +
+                     "; start a new search without --resume");
+  }
+  const torch::Tensor values = flags.to(torch::kUInt8).contiguous();
+  const auto* flag = values.data_ptr<std::uint8_t>();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    parameters[i].mutable_grad() = flag[i] != 0 ? torch::zeros_like(parameters[i]) : torch::Tensor();
+  }
 }
 
 // Lines of `saved` and `current` that differ, for the resume refusal.
@@ -99,6 +131,7 @@ void Runner::save_checkpoint() {
   torch::serialize::OutputArchive supernet;
   (*supernet_)->save(supernet);
   archive.write("supernet", supernet);
+  archive.write("supernet.gradient_defined", gradient_flags((*supernet_)->parameters()));
   torch::serialize::OutputArchive optimizer;
   optimizer_->save(optimizer);
   archive.write("optimizer", optimizer);
@@ -153,9 +186,11 @@ void Runner::load_checkpoint() {
   torch::Tensor saved_provenance;
   archive.read("format", format);
   archive.read("provenance", saved_provenance);
-  if (format.item<std::int64_t>() != kCheckpointFormat) {
+  const std::int64_t saved_format = format.item<std::int64_t>();
+  if (saved_format < kOldestCheckpointFormat || saved_format > kCheckpointFormat) {
     throw sdk::Error("cannot resume: " + file.string() + " has checkpoint format " +
-                     std::to_string(format.item<std::int64_t>()) + ", this nasq reads format " +
+                     std::to_string(saved_format) + ", this nasq reads formats " +
+                     std::to_string(kOldestCheckpointFormat) + " to " +
                      std::to_string(kCheckpointFormat));
   }
   const std::string differences = difference(tensor_text(saved_provenance), provenance());
@@ -168,6 +203,15 @@ void Runner::load_checkpoint() {
   torch::serialize::InputArchive supernet;
   archive.read("supernet", supernet);
   (*supernet_)->load(supernet);
+  std::vector<torch::Tensor> parameters = (*supernet_)->parameters();
+  if (saved_format >= 2) {
+    torch::Tensor flags;
+    archive.read("supernet.gradient_defined", flags);
+    restore_gradients(parameters, flags);
+  } else {
+    log_warn("checkpoint format 1 does not record which weights have gradients, so the "
+             "resumed search can end slightly differently from an uninterrupted one");
+  }
   torch::serialize::InputArchive optimizer;
   archive.read("optimizer", optimizer);
   optimizer_->load(optimizer);

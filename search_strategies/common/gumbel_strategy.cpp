@@ -259,6 +259,12 @@ void GumbelStrategy::save_state(torch::serialize::OutputArchive& archive) const 
   archive.write("baselines", torch::tensor(baseline_values, torch::kFloat64));
   archive.write("baselines_ready", torch::tensor(baseline_ready));
   archive.write("steps", torch::tensor(steps_));
+  // LibTorch 1.13's zero_grad() zeroes a defined gradient instead of
+  // resetting it, so Adam keeps stepping logits that had a gradient once and
+  // are frozen now. A resumed search recreates those gradients to match.
+  std::vector<std::uint8_t> gradient_defined;
+  for (const auto& logits : logits_) gradient_defined.push_back(logits.grad().defined() ? 1 : 0);
+  archive.write("logits_gradient_defined", torch::tensor(gradient_defined, torch::kUInt8));
   torch::serialize::OutputArchive optimizer;
   optimizer_->save(optimizer);
   archive.write("optimizer", optimizer);
@@ -294,6 +300,19 @@ void GumbelStrategy::load_state(torch::serialize::InputArchive& archive) {
   torch::Tensor steps;
   archive.read("steps", steps);
   steps_ = steps.item<std::int64_t>();
+  // Checkpoints written before this key existed resume without these gradients.
+  torch::Tensor gradient_defined;
+  if (archive.try_read("logits_gradient_defined", gradient_defined)) {
+    if (gradient_defined.numel() != static_cast<std::int64_t>(logits_.size())) {
+      throw sdk::Error("invalid checkpoint: gradient flags for " +
+                       std::to_string(gradient_defined.numel()) + " decisions, but the space has " +
+                       std::to_string(logits_.size()));
+    }
+    for (std::size_t d = 0; d < logits_.size(); ++d) {
+      const bool defined = gradient_defined[static_cast<std::int64_t>(d)].item<std::uint8_t>() != 0;
+      logits_[d].mutable_grad() = defined ? torch::zeros_like(logits_[d]) : torch::Tensor();
+    }
+  }
   torch::serialize::InputArchive optimizer;
   archive.read("optimizer", optimizer);
   optimizer_->load(optimizer);
