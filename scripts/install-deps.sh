@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages nasq needs; only missing ones, so reruns are cheap.
 #
 # usage: scripts/install-deps.sh [--test]
-#   --test  also installs what the test suite needs (python3-torch for the
-#           export test, chromium for the report test, clang for fuzz builds)
+#   --test  also installs what the test suite needs (python3-torch and
+#           python3-onnx for the export tests, chromium for the report test)
 set -euo pipefail
 
 build_packages=(
@@ -11,7 +11,7 @@ build_packages=(
   libtorch-dev libopenblas0
   libboost-dev libboost-program-options-dev libboost-graph-dev
   libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
-  zlib1g-dev libstb-dev libonnx-dev
+  zlib1g-dev libstb-dev libonnx-dev libprotobuf-dev
   doctest-dev
   dataset-fashion-mnist
 )

@@ -5,29 +5,16 @@
 
 #include <fstream>
 
-#include "core/model/supernet.hpp"
-#include "core/plugin/torch_plugins.hpp"
 #include "core/space/network_graph.hpp"
-#include "core/space/space_config.hpp"
 #include "core/util/atomic_file.hpp"
 #include "nasq/sdk/error.hpp"
 
 namespace nasq::exporting {
 
-std::filesystem::path export_pickle(PluginFactory& factory, const std::filesystem::path& run_directory) {
-  Stack& stack = factory.stack();
-  const space::SearchSpace space = space::load_search_space(stack);
-  const space::Architecture architecture = space::load_architecture(space, run_directory / "arch.json");
-  const auto quantizer = create_quantizer(factory, stack.get_string("quantizer.plugin"));
-  model::DiscreteNetwork network(space, architecture, *quantizer);
-  const std::filesystem::path model_file = run_directory / "model.pt";
-  if (!std::filesystem::exists(model_file)) {
-    throw sdk::Error("cannot export " + run_directory.string() + ": " + model_file.string() +
-                     " not found; run the train stage first");
-  }
-  torch::serialize::InputArchive archive;
-  archive.load_from(model_file.string());
-  network->load(archive);
+std::filesystem::path export_pickle(const TrainedNetwork& trained,
+                                    const std::filesystem::path& run_directory) {
+  const model::DiscreteNetwork& network = trained.network;
+  const space::Architecture& architecture = trained.architecture;
 
   c10::Dict<std::string, at::Tensor> state;
   for (const auto& item : network->named_parameters()) state.insert(item.key(), item.value().detach().cpu());
@@ -35,7 +22,7 @@ std::filesystem::path export_pickle(PluginFactory& factory, const std::filesyste
   c10::List<std::string> labels;
   for (const auto& block : architecture.blocks) labels.push_back(space::block_label(block));
   c10::Dict<std::string, int64_t> bits;
-  const space::NetworkGraph graph = space::build_network(space, architecture);
+  const space::NetworkGraph graph = space::build_network(trained.space, architecture);
   for (const auto vertex : graph.layers_in_order()) {
     const space::LayerNode& node = graph.layer(vertex);
     if (node.kind == space::NodeKind::conv || node.kind == space::NodeKind::depthwise_conv ||

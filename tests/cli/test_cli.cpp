@@ -27,7 +27,7 @@ TEST_CASE("version prints nasq, SDK ABI and LibTorch") {
   const auto result = run_command(nasq::test::nasq_command() + " --version");
   CHECK(result.exit_code == 0);
   CHECK(result.out.find("nasq ") != std::string::npos);
-  CHECK(result.out.find("SDK ABI 1") != std::string::npos);
+  CHECK(result.out.find("SDK ABI 2") != std::string::npos);
   CHECK(result.out.find("LibTorch 1.13") != std::string::npos);
 }
 
@@ -78,7 +78,7 @@ TEST_CASE("plugins reports refused libraries with both versions") {
   CHECK(result.exit_code == 0);
   CHECK(result.out.find("libnasq_hardware_wrong_abi.so") != std::string::npos);
   CHECK(result.out.find("SDK ABI version 99") != std::string::npos);
-  CHECK(result.out.find("this nasq uses SDK ABI version 1") != std::string::npos);
+  CHECK(result.out.find("this nasq uses SDK ABI version 2") != std::string::npos);
 }
 
 TEST_CASE("plugins keys prints declared keys") {

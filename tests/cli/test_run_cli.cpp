@@ -1,5 +1,7 @@
 // Runs the main job end to end on the tiny stack: `nasq run` writes every
-// stage's files, resumes, and exports tensors that Python's torch.load reads.
+// stage's files, resumes, and exports tensors that Python's torch.load reads
+// and an ONNX model that ONNX's checkers accept and that computes the
+// network's logits.
 #include <torch/torch.h>
 #undef CHECK
 #undef CHECK_EQ
@@ -11,15 +13,24 @@
 
 #include <doctest/doctest.h>
 
+// onnx_library.hpp defines the macros that <onnx/checker.h> needs.
+#include "core/export/onnx_library.hpp"
+#include <onnx/checker.h>
+
 #include <filesystem>
 #include <sstream>
 
 #include "core/config/stack.hpp"
+#include "core/export/onnx_export.hpp"
+#include "core/export/trained_network.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/host.hpp"
 #include "core/plugin/torch_plugins.hpp"
 #include "core/space/space_config.hpp"
+#include "tests/support/fashion_mnist_batch.hpp"
+#include "tests/support/onnx_evaluator.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/python_onnx.hpp"
 #include "tests/support/tiny_stack.hpp"
 
 namespace fs = std::filesystem;
@@ -34,7 +45,7 @@ TEST_CASE("run writes every stage's files") {
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   for (const char* file : {"config.toml", "arch.json", "metrics.csv", "model.pt", "train_metrics.csv",
-                           "results.json", "report.html", "export.pt", "stage_times.json"}) {
+                           "results.json", "report.html", "export.pt", "model.onnx", "stage_times.json"}) {
     CHECK(fs::exists(fs::path("full") / file));
   }
   const std::string results = read_text("full/results.json");
@@ -93,6 +104,50 @@ TEST_CASE("exported tensors load in Python") {
     ++compared;
   }
   CHECK(compared == sums.size());
+}
+
+TEST_CASE("exported ONNX model passes the checkers") {
+  REQUIRE(fs::exists("full/model.onnx"));
+  CHECK_NOTHROW(onnx::checker::check_model(std::string("full/model.onnx")));
+
+  const auto python = nasq::test::run_python_onnx_checker("full/model.onnx");
+  if (!python) {
+    MESSAGE("skipped the Python checker: /usr/bin/python3 cannot import onnx (install "
+            "python3-onnx)");
+    return;
+  }
+  INFO(python->err);
+  CHECK(python->exit_code == 0);
+  CHECK(python->out == "ok\n");
+}
+
+TEST_CASE("ONNX model matches trained logits") {
+  REQUIRE(fs::exists("full/model.onnx"));
+  nasq::Stack stack = nasq::Stack::load_file("full/config.toml");
+  stack.validate_core();
+  nasq::PluginRegistry registry;
+  registry.scan({NASQ_BINARY_DIR "/lib/nasq/plugins"});
+  nasq::PluginFactory factory(stack, registry);
+  nasq::exporting::TrainedNetwork trained = nasq::exporting::load_trained_network(factory, "full");
+
+  const torch::Tensor images = nasq::test::fashion_mnist_test_batch(64);
+  torch::Tensor expected;
+  {
+    torch::NoGradGuard no_grad;
+    expected = trained.network->forward(images);
+  }
+  const auto values = nasq::test::evaluate_onnx_graph(
+      nasq::test::read_onnx_model("full/model.onnx"), {{nasq::exporting::kOnnxInputName, images}});
+  const nasq::test::LogitAgreement agreement = nasq::test::compare_logits(
+      expected, values.at(nasq::exporting::kOnnxOutputName), 1e-4);
+  MESSAGE("trained network: max |logit difference| " << agreement.max_abs_difference
+          << " of max |logit| " << agreement.max_abs_logit << ", argmax agreement "
+          << agreement.argmax_agreement);
+  // As in tests/export/test_onnx_export.cpp: the batch norm fold changes
+  // float rounding, which can move a rare activation to the neighbouring grid
+  // value, so a few images may differ by more than the tolerance.
+  CHECK(agreement.images_within_tolerance >= 0.95);
+  CHECK(agreement.argmax_agreement >= 0.95);
 }
 
 TEST_CASE("evaluate needs a trained run") {

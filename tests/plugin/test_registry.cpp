@@ -102,7 +102,7 @@ TEST_CASE("broken libraries are refused with reasons") {
   const auto* wrong_abi = refused_named(registry, "libnasq_hardware_wrong_abi.so");
   REQUIRE(wrong_abi != nullptr);
   CHECK(wrong_abi->reason.find("SDK ABI version 99") != std::string::npos);
-  CHECK(wrong_abi->reason.find("SDK ABI version 1;") != std::string::npos);
+  CHECK(wrong_abi->reason.find("SDK ABI version 2;") != std::string::npos);
 
   const auto* wrong_torch = refused_named(registry, "libnasq_hardware_wrong_torch.so");
   REQUIRE(wrong_torch != nullptr);

@@ -1,4 +1,4 @@
-// Broken test plugin: a descriptor that claims a different SDK ABI version.
+// Broken test plugin: a descriptor that claims SDK ABI version 99, which no nasq uses.
 #include <vector>
 
 #include <nasq/sdk/hardware_model.hpp>
@@ -6,7 +6,7 @@
 
 NASQ_SDK_EXPORT const nasq::sdk::PluginDescriptor* nasq_plugin_descriptor() {
   static const nasq::sdk::PluginDescriptor descriptor{
-      nasq::sdk::kAbiVersion + 98, "hardware", "future-hardware", "3.0.0", "",
+      99, "hardware", "future-hardware", "3.0.0", "",
       nasq::sdk::kCxx11Abi, NASQ_SDK_COMPILER};
   return &descriptor;
 }

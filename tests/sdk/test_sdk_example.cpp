@@ -229,19 +229,19 @@ TEST_CASE("plugins keys prints the example's keys") {
 
 TEST_CASE("installed package rejects another major version") {
   require_example();
-  const CommandResult result = configure_project(fs::current_path() / "major-2",
-                                                 "find_package(nasq_sdk 2 REQUIRED)\n");
+  const CommandResult result = configure_project(fs::current_path() / "major-3",
+                                                 "find_package(nasq_sdk 3 REQUIRED)\n");
   INFO(result.out << result.err);
   CHECK(result.exit_code != 0);
-  CHECK(result.err.find("compatible with requested version \"2\"") != std::string::npos);
-  CHECK(result.err.find("nasq_sdkConfig.cmake, version: 1.0.0") != std::string::npos);
+  CHECK(result.err.find("compatible with requested version \"3\"") != std::string::npos);
+  CHECK(result.err.find("nasq_sdkConfig.cmake, version: 2.0.0") != std::string::npos);
 }
 
 TEST_CASE("installed package provides the torch component") {
   require_example();
   const CommandResult result = configure_project(
       fs::current_path() / "torch-component",
-      "find_package(nasq_sdk 1 REQUIRED COMPONENTS torch)\n"
+      "find_package(nasq_sdk 2 REQUIRED COMPONENTS torch)\n"
       "if(NOT TARGET nasq::sdk OR NOT TARGET nasq::sdk_torch)\n"
       "  message(FATAL_ERROR \"nasq::sdk or nasq::sdk_torch is missing\")\n"
       "endif()\n");

@@ -88,20 +88,43 @@ inline torch::Tensor fake_quantize_ste(const torch::Tensor& x, const torch::Tens
   return grid_value + (clipped - clipped.detach());
 }
 
+// Returns the clipping level `clip` (detached, 0-dim or broadcastable per
+// channel) in `dtype`, raised to at least min_clip_level().
+inline torch::Tensor clip_level(const torch::Tensor& clip, torch::ScalarType dtype, int bits) {
+  return clip.to(dtype).clamp_min(min_clip_level(dtype, bits));
+}
+
+// Returns the largest integer of the grid that quantize_with_clip() uses.
+inline std::int64_t grid_levels(int bits, bool unsigned_grid) {
+  return unsigned_grid ? unsigned_levels(bits) : signed_levels(bits);
+}
+
 // Quantizes x with the reference formula for clipping level `clip` (detached,
 // 0-dim or broadcastable per channel), raised to at least min_clip_level().
 // Signed grid: clamp to [-c, c], step c / (2^(b-1) - 1). Unsigned grid: clamp
 // to [0, c], step c / (2^b - 1).
 inline torch::Tensor quantize_with_clip(const torch::Tensor& x, const torch::Tensor& clip,
                                         int bits, bool unsigned_grid) {
-  const torch::Tensor level =
-      clip.to(x.scalar_type()).clamp_min(min_clip_level(x.scalar_type(), bits));
-  if (unsigned_grid) {
-    const double levels = static_cast<double>(unsigned_levels(bits));
-    return fake_quantize_ste(x, torch::zeros_like(level), level, level / levels);
-  }
-  const double levels = static_cast<double>(signed_levels(bits));
-  return fake_quantize_ste(x, -level, level, level / levels);
+  const torch::Tensor level = clip_level(clip, x.scalar_type(), bits);
+  const double levels = static_cast<double>(grid_levels(bits, unsigned_grid));
+  const torch::Tensor step = level / levels;
+  if (unsigned_grid) return fake_quantize_ste(x, torch::zeros_like(level), level, step);
+  return fake_quantize_ste(x, -level, level, step);
+}
+
+// Returns the grid of quantize_with_clip() for the same clipping level, with
+// the step computed by the same float operations. A per-channel clip
+// [C, 1, ..., 1] gives a 1-D scale [C].
+inline sdk::QuantizationGrid grid_with_clip(const torch::Tensor& clip, torch::ScalarType dtype,
+                                            int bits, bool unsigned_grid) {
+  torch::NoGradGuard no_grad;
+  const std::int64_t levels = grid_levels(bits, unsigned_grid);
+  const torch::Tensor step = clip_level(clip.detach(), dtype, bits) / static_cast<double>(levels);
+  sdk::QuantizationGrid grid;
+  grid.scale = step.dim() == 0 ? step : step.reshape({-1});
+  grid.min_level = unsigned_grid ? 0 : -levels;
+  grid.max_level = levels;
+  return grid;
 }
 
 // Returns the bit-widths low..high.
@@ -127,6 +150,16 @@ inline void check_site_bits(std::string_view plugin, const sdk::QuantizerSite& s
                        std::to_string(max_bits) + " bits");
     }
   }
+}
+
+// Raises std::logic_error when export_grid() of a weight site receives no
+// weight tensor, which the SDK contract forbids.
+inline void check_export_weight(std::string_view plugin, const sdk::QuantizerSite& site,
+                                const torch::Tensor& weight) {
+  if (weight.defined() && weight.numel() > 0) return;
+  throw std::logic_error("quantizer '" + std::string(plugin) + "', site '" + site.name +
+                         "': export_grid() of a weight site needs the weight tensor, but "
+                         "received an undefined or empty tensor; this is a bug in the caller");
 }
 
 // Raises std::logic_error when forward() receives a bit-width that the site

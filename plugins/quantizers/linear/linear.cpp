@@ -16,6 +16,7 @@ using nasq::sdk::ConfigView;
 using nasq::sdk::KeySpec;
 using nasq::sdk::KeyType;
 using nasq::sdk::PluginHost;
+using nasq::sdk::QuantizationGrid;
 using nasq::sdk::QuantizerOp;
 using nasq::sdk::QuantizerSite;
 using nasq::sdk::TensorRole;
@@ -46,6 +47,13 @@ class LinearWeightOp final : public QuantizerOp {
     const torch::Tensor work = fq::to_compute_dtype(x);
     const torch::Tensor clip = fq::max_abs(work, per_channel_);
     return fq::quantize_with_clip(work, clip, bits, false).to(x.scalar_type());
+  }
+
+  QuantizationGrid export_grid(const torch::Tensor& weight, int bits) const override {
+    fq::check_forward_bits(kPluginName, site_, bits);
+    fq::check_export_weight(kPluginName, site_, weight);
+    const torch::Tensor work = fq::to_compute_dtype(weight);
+    return fq::grid_with_clip(fq::max_abs(work, per_channel_), work.scalar_type(), bits, false);
   }
 
  private:
@@ -85,6 +93,19 @@ class LinearActivationOp final : public QuantizerOp {
                           batch_max);
     }
     return fq::quantize_with_clip(work, clip, bits, unsigned_grid_).to(x.scalar_type());
+  }
+
+  // The evaluation grid with c = running_max. Before the first training batch
+  // evaluation takes c from each batch, so there is no grid to export.
+  QuantizationGrid export_grid(const torch::Tensor&, int bits) const override {
+    fq::check_forward_bits(kPluginName, site_, bits);
+    if (num_batches_tracked_.item<std::int64_t>() == 0) {
+      throw nasq::sdk::Error("quantizer 'linear', site '" + site_.name +
+                             "': the activation op has seen no training batch, so its "
+                             "evaluation scale comes from each batch's max |x| and cannot be "
+                             "exported; train the network before exporting it");
+    }
+    return fq::grid_with_clip(running_max_, running_max_.scalar_type(), bits, unsigned_grid_);
   }
 
  private:

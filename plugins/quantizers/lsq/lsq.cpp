@@ -17,6 +17,7 @@ using nasq::sdk::ConfigView;
 using nasq::sdk::KeySpec;
 using nasq::sdk::KeyType;
 using nasq::sdk::PluginHost;
+using nasq::sdk::QuantizationGrid;
 using nasq::sdk::QuantizerOp;
 using nasq::sdk::QuantizerSite;
 using nasq::sdk::TensorRole;
@@ -114,6 +115,28 @@ class LsqOp final : public QuantizerOp {
         slot.step, fq::smallest_normal(work.scalar_type())).to(work.scalar_type());
     const double gradient_scale = scale_step_gradient_ ? step_gradient_scale(work, qp) : 1.0;
     return LsqFunction::apply(work, step, qn, qp, gradient_scale).to(x.scalar_type());
+  }
+
+  // The learned step of `bits` with the grid {-Qn, ..., Qp}. A step that no
+  // input has initialised yet would be set from the next input, so it cannot
+  // be exported.
+  QuantizationGrid export_grid(const torch::Tensor& weight, int bits) const override {
+    fq::check_forward_bits(kPluginName, site_, bits);
+    if (site_.role == TensorRole::weight) fq::check_export_weight(kPluginName, site_, weight);
+    const Slot& slot = slots_.at(bits);
+    if (!slot.initialized.item<bool>()) {
+      throw nasq::sdk::Error("quantizer 'lsq', site '" + site_.name + "': the " +
+                             std::to_string(bits) + "-bit step has not been initialised from "
+                             "data, so it cannot be exported; train the network before "
+                             "exporting it");
+    }
+    torch::NoGradGuard no_grad;
+    const torch::Tensor step = slot.step.detach();
+    QuantizationGrid grid;
+    grid.scale = step.clamp_min(fq::smallest_normal(step.scalar_type()));
+    grid.min_level = unsigned_grid_ ? 0 : -(std::int64_t{1} << (bits - 1));
+    grid.max_level = unsigned_grid_ ? fq::unsigned_levels(bits) : fq::signed_levels(bits);
+    return grid;
   }
 
  private:

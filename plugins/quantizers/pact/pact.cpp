@@ -16,6 +16,7 @@ using nasq::sdk::ConfigView;
 using nasq::sdk::KeySpec;
 using nasq::sdk::KeyType;
 using nasq::sdk::PluginHost;
+using nasq::sdk::QuantizationGrid;
 using nasq::sdk::QuantizerOp;
 using nasq::sdk::QuantizerSite;
 using nasq::sdk::TensorRole;
@@ -46,6 +47,13 @@ class PactWeightOp final : public QuantizerOp {
     const torch::Tensor work = fq::to_compute_dtype(x);
     const torch::Tensor clip = fq::max_abs(work, per_channel_);
     return fq::quantize_with_clip(work, clip, bits, false).to(x.scalar_type());
+  }
+
+  QuantizationGrid export_grid(const torch::Tensor& weight, int bits) const override {
+    fq::check_forward_bits(kPluginName, site_, bits);
+    fq::check_export_weight(kPluginName, site_, weight);
+    const torch::Tensor work = fq::to_compute_dtype(weight);
+    return fq::grid_with_clip(fq::max_abs(work, per_channel_), work.scalar_type(), bits, false);
   }
 
  private:
@@ -97,6 +105,14 @@ class PactActivationOp final : public QuantizerOp {
     const torch::Tensor step = alpha.detach() / levels;
     const torch::Tensor grid_value = torch::round(clipped.detach() / step) * step;
     return (grid_value + (clipped - clipped.detach())).to(x.scalar_type());
+  }
+
+  // The grid of the learned alpha of `bits`, raised to the same floor as in
+  // forward().
+  QuantizationGrid export_grid(const torch::Tensor&, int bits) const override {
+    fq::check_forward_bits(kPluginName, site_, bits);
+    const torch::Tensor& alpha = alphas_.at(bits);
+    return fq::grid_with_clip(alpha, alpha.scalar_type(), bits, unsigned_grid_);
   }
 
  private:

@@ -5,10 +5,10 @@ namespace nasq::sdk {
 
 // Raised on any change to the layout of an SDK type or to a virtual's signature.
 // The loader refuses a plugin whose number differs from the core's.
-inline constexpr int kAbiVersion = 1;
+inline constexpr int kAbiVersion = 2;
 
 // Version of the SDK package (semantic; the major number equals kAbiVersion).
-inline constexpr const char* kSdkVersion = "1.0.0";
+inline constexpr const char* kSdkVersion = "2.0.0";
 
 // libstdc++ dual ABI flag of this translation unit (-1 where the standard
 // library has no such flag).

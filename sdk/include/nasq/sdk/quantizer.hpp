@@ -14,6 +14,10 @@
 //   tensor of x's shape holding values on the b-bit grid, with gradients that
 //   pass straight through the rounding. Degenerate inputs (all zero, constant,
 //   magnitudes near 1e-30) must give finite outputs and finite gradients.
+// - Export: after training, exporters (the ONNX export of `nasq run`) call
+//   export_grid() on ops in evaluation mode, once per site, to write the
+//   quantization as integer math. An op that cannot describe its grid keeps
+//   the default, and the export then fails with an error.
 // - Threading: ops are used from the thread that runs the network.
 // - Errors: make_op() raises nasq::sdk::Error for a site it cannot serve
 //   (for example a bit-width it does not support).
@@ -42,11 +46,29 @@ struct QuantizerSite {
   std::vector<int> bit_choices;  // every bit-width forward() will receive
 };
 
+// The integer grid of an op at one bit-width: forward(x, bits) returns
+// clamp(round(x / scale), min_level, max_level) * scale, rounding ties to even.
+struct QuantizationGrid {
+  // Positive step between grid values: a 0-dim tensor (one step for the
+  // tensor) or a 1-D tensor with one step per slice of dim 0 (per output
+  // channel of a weight).
+  torch::Tensor scale;
+  std::int64_t min_level = 0;  // such as -(2^(b-1) - 1) or 0
+  std::int64_t max_level = 0;  // such as 2^(b-1) - 1 or 2^b - 1
+};
+
 class QuantizerOp : public torch::nn::Module {
  public:
   ~QuantizerOp() override;
   // Fake-quantizes x to `bits` bits; see the contract above.
   virtual torch::Tensor forward(const torch::Tensor& x, int bits) = 0;
+  // Returns the grid that forward(x, bits) uses in evaluation mode. A weight
+  // site receives the weight tensor that forward() would receive. An
+  // activation site receives an undefined tensor, so its grid must not depend
+  // on the input. Raises Error when the op cannot state such a grid, for
+  // example an activation op whose scale still comes from each batch. The
+  // default raises Error("this quantizer cannot be exported to ONNX ...").
+  virtual QuantizationGrid export_grid(const torch::Tensor& weight, int bits) const;
 };
 
 class Quantizer {

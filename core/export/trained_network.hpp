@@ -1,0 +1,33 @@
+// The trained discrete network of a run directory (arch.json and model.pt),
+// loaded for the export stage.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "core/model/supernet.hpp"
+#include "core/plugin/host.hpp"
+#include "core/space/architecture.hpp"
+#include "core/space/search_space.hpp"
+#include "nasq/sdk/quantizer.hpp"
+
+namespace nasq::exporting {
+
+struct TrainedNetwork {
+  space::SearchSpace space;
+  space::Architecture architecture;
+  // Declared before the network, so that the network's ops are destroyed
+  // while the quantizer that made them is alive.
+  std::shared_ptr<sdk::Quantizer> quantizer;
+  model::DiscreteNetwork network{nullptr};
+};
+
+// Builds the discrete network of RUN_DIR/arch.json with the stack's search
+// space and quantizer, loads RUN_DIR/model.pt into it and puts it in
+// evaluation mode. Throws sdk::Error naming the file when arch.json or
+// model.pt is missing or unreadable, or when model.pt's tensors do not match
+// the network of arch.json (a tensor missing, extra or of another shape).
+TrainedNetwork load_trained_network(PluginFactory& factory,
+                                    const std::filesystem::path& run_directory);
+
+}  // namespace nasq::exporting
