@@ -2,16 +2,7 @@
 // stage's files, resumes, and exports tensors that Python's torch.load reads
 // and an ONNX model that ONNX's checkers accept and that computes the
 // network's logits.
-#include <torch/torch.h>
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 // onnx_library.hpp defines the macros that <onnx/checker.h> needs.
 #include "core/export/onnx_library.hpp"

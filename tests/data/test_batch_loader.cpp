@@ -1,17 +1,6 @@
 // Tests of the LibTorch batch loader: epochs, reproducibility, resuming from a
 // saved state, device placement and mixup.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK and CHECK_EQ-style macros; drop them so that
-// doctest's macros of the same names take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <algorithm>
 

@@ -3,16 +3,7 @@
 // quantizer. Further cases check the integers of every QuantizeLinear, the
 // graph's layout and ONNX's Python checker, and the errors for networks and
 // run directories that cannot be exported.
-#include <torch/torch.h>
-// LibTorch's glog defines CHECK-style macros; doctest's take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 // onnx_library.hpp defines the macros that <onnx/checker.h> needs.
 #include "core/export/onnx_library.hpp"

@@ -2,17 +2,7 @@
 // depthwise convs (shared and per-image weights, with this library's weight
 // gradient), per-image 1x1 convs and the weighted sum; range batch norm
 // against its definition.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK-style macros; doctest's take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <cmath>
 #include <vector>

@@ -1,17 +1,7 @@
 // The supernet against a reference that enumerates candidates with plain
 // LibTorch ops, against the discrete network under one-hot weights, and its
 // per-image and fast bit-mixing modes. Double precision throughout.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK-style macros; doctest's take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <functional>
 #include <string>

@@ -1,18 +1,7 @@
 // Degenerate inputs for every quantizer: all zero, constant, max |x| near
 // 1e-30 and a depthwise weight with an all-zero channel, forward and backward,
 // in training and evaluation mode.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK and CHECK_EQ-style macros; drop them so that
-// doctest's macros of the same names take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <string>
 #include <vector>

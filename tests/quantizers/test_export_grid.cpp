@@ -1,18 +1,7 @@
 // Tests of QuantizerOp::export_grid() in the linear, pact and lsq plugins:
 // the stated grid reproduces forward() in evaluation mode, its integer range
 // follows each quantizer's formula, and ops without a fixed grid raise.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK and CHECK_EQ-style macros; drop them so that
-// doctest's macros of the same names take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <cstdint>
 #include <stdexcept>

@@ -1,17 +1,6 @@
 // Tests of the pact and lsq quantizer plugins: learned clipping levels and
 // step sizes, their gradients, initialisation and optimizer steps.
-#include <torch/torch.h>
-
-// LibTorch's glog defines CHECK and CHECK_EQ-style macros; drop them so that
-// doctest's macros of the same names take their place.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-#include <doctest/doctest.h>
+#include "tests/support/torch_doctest.hpp"
 
 #include <cmath>
 #include <string>
