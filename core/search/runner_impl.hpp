@@ -50,6 +50,7 @@ struct EpochSums {
   double train_loss = 0.0, train_correct = 0.0, train_samples = 0.0, train_steps = 0.0;
   double val_loss = 0.0, val_correct = 0.0, val_samples = 0.0, val_steps = 0.0;
   std::map<std::string, double> records;
+  double data_seconds = 0.0;  // waiting for batches and moving them to the device
 };
 
 class Runner final : public sdk::SearchContext {
@@ -101,6 +102,8 @@ class Runner final : public sdk::SearchContext {
   void load_checkpoint();
   std::string provenance() const;
 
+  // Returns the next batch on the device, starting a new epoch of the
+  // loader when one ends, and adds the time it took to sums_.data_seconds.
   data::Batch next_batch(data::BatchLoader& loader);
   void set_learning_rate();
 

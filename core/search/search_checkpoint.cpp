@@ -151,7 +151,7 @@ void Runner::save_checkpoint() {
   archive.write("sums", torch::tensor({sums_.train_loss, sums_.train_correct, sums_.train_samples,
                                        sums_.train_steps, sums_.val_loss, sums_.val_correct,
                                        sums_.val_samples, sums_.val_steps,
-                                       step_in_epoch_ > 0 ? elapsed : 0.0},
+                                       step_in_epoch_ > 0 ? elapsed : 0.0, sums_.data_seconds},
                                       torch::kFloat64));
   std::string record_names;
   std::vector<double> record_values;
@@ -240,6 +240,8 @@ void Runner::load_checkpoint() {
   const auto s = sums.accessor<double, 1>();
   sums_ = EpochSums{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], {}};
   epoch_seconds_before_resume_ = s[8];
+  // Format 1 checkpoints have no data loading time.
+  if (sums.size(0) > 9) sums_.data_seconds = s[9];
   torch::Tensor names;
   torch::Tensor record_values;
   archive.read("records.names", names);

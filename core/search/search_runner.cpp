@@ -52,6 +52,13 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+// Seconds with two decimals, such as "0.42 s".
+std::string format_seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", seconds);
+  return text;
+}
+
 double entropy(const torch::Tensor& probabilities) {
   const torch::Tensor p = probabilities.to(torch::kFloat64).clamp_min(1e-12);
   return -(p * p.log()).sum().item<double>();
@@ -234,10 +241,14 @@ void Runner::setup_strategy() {
 }
 
 data::Batch Runner::next_batch(data::BatchLoader& loader) {
+  const auto start = std::chrono::steady_clock::now();
   std::optional<data::Batch> batch = loader.next();
   if (!batch) batch = loader.next();
   if (!batch) throw sdk::Error("internal error: a data loader returned an empty epoch");
-  return data::to_device(*batch, device_);
+  data::Batch placed = data::to_device(*batch, device_);
+  sums_.data_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return placed;
 }
 
 void Runner::set_learning_rate() {
@@ -317,9 +328,12 @@ sdk::Candidate Runner::evaluate(const sdk::ChoiceIndices& choices) {
   double correct = 0.0;
   double samples = 0.0;
   for (std::int64_t i = 0; i < options_.evaluation_batches; ++i) {
+    const auto start = std::chrono::steady_clock::now();
     std::optional<data::Batch> batch = evaluation_loader_->next();
     if (!batch) break;
     const data::Batch placed = data::to_device(*batch, device_);
+    sums_.data_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const torch::Tensor logits = (*supernet_)->forward(placed.images, weights);
     const auto count = static_cast<double>(placed.labels.size(0));
     loss += torch::nn::functional::cross_entropy(logits, placed.labels).item<double>() * count;
@@ -433,6 +447,7 @@ void Runner::finish_epoch() {
   }
   for (const auto& [column, value] : sums_.records) row.push_back({column, value});
   row.push_back({"wall_s", seconds});
+  row.push_back({"data_s", sums_.data_seconds});
 
   metrics_->append(row);
   write_probabilities();
@@ -440,7 +455,8 @@ void Runner::finish_epoch() {
            std::to_string(options_.warmup_epochs + options_.epochs) + (warmup ? " (warm-up)" : "") +
            ": train loss " + std::to_string(row[2].second) + ", train accuracy " +
            std::to_string(row[3].second) + ", validation accuracy " +
-           std::to_string(row[5].second) + ", " + format_duration(seconds));
+           std::to_string(row[5].second) + ", " + format_duration(seconds) + " (data loading " +
+           format_seconds(sums_.data_seconds) + ")");
 
   ++epoch_index_;
   ++rows_written_;

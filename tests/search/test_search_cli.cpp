@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/hardware/csv_rows.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tiny_stack.hpp"
 
@@ -55,6 +56,12 @@ TEST_CASE("every strategy runs from one key") {
     CHECK(line_count(fs::path(run) / "probabilities.jsonl") == 3);
     CHECK(result.out.find("architecture:") != std::string::npos);
     if (strategy == "random" || strategy == "evolution") CHECK(fs::exists(fs::path(run) / "pareto.json"));
+    // Data loading time is part of each epoch's wall time.
+    const nasq::test::CsvTable metrics((fs::path(run) / "metrics.csv").string());
+    for (const auto& row : metrics.rows()) {
+      CHECK(row.real("data_s") > 0.0);
+      CHECK(row.real("data_s") < row.real("wall_s"));
+    }
   }
 }
 
