@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -380,10 +381,16 @@ void check_model(const onnx::ModelProto& model) {
 
 }  // namespace
 
-std::string onnx_model_bytes(model::DiscreteNetworkImpl& network) {
+std::string onnx_model_bytes(model::DiscreteNetworkImpl& network,
+                             const std::vector<std::pair<std::string, std::string>>& metadata) {
   network.eval();
   torch::NoGradGuard no_grad;
-  const onnx::ModelProto model = build_model(network);
+  onnx::ModelProto model = build_model(network);
+  for (const auto& [key, value] : metadata) {
+    onnx::StringStringEntryProto* entry = model.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
   check_model(model);
   std::string bytes;
   if (!model.SerializeToString(&bytes)) {
@@ -394,7 +401,21 @@ std::string onnx_model_bytes(model::DiscreteNetworkImpl& network) {
 
 std::filesystem::path export_onnx(const TrainedNetwork& trained,
                                   const std::filesystem::path& run_directory) {
-  const std::string bytes = onnx_model_bytes(*trained.network.ptr());
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (trained.normalization) {
+    auto join = [](const std::vector<float>& values) {
+      std::string text;
+      for (const float value : values) {
+        char number[32];
+        std::snprintf(number, sizeof number, "%.9g", value);
+        text += (text.empty() ? "" : ",") + std::string(number);
+      }
+      return text;
+    };
+    metadata.emplace_back("nasq.input_mean", join(trained.normalization->mean));
+    metadata.emplace_back("nasq.input_std", join(trained.normalization->std));
+  }
+  const std::string bytes = onnx_model_bytes(*trained.network.ptr(), metadata);
   const std::filesystem::path target = run_directory / "model.onnx";
   replace_file_atomically(target, [&](const std::filesystem::path& path) {
     std::ofstream stream(path, std::ios::binary);

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nasq::model {
 class DiscreteNetworkImpl;
@@ -32,7 +34,9 @@ inline constexpr const char* kOnnxOutputName = "logits";  // float [batch, class
 // state its grid (QuantizerOp::export_grid), when a grid needs more than 8
 // bits (opset 13 stores int8 and uint8 only), or when a weight grid does not
 // reproduce the quantizer's forward().
-std::string onnx_model_bytes(model::DiscreteNetworkImpl& network);
+// `metadata` adds entries to the model's metadata_props.
+std::string onnx_model_bytes(model::DiscreteNetworkImpl& network,
+                             const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 // Writes RUN_DIR/model.onnx atomically and returns its path. Throws like
 // onnx_model_bytes(), and sdk::Error when the file cannot be written.

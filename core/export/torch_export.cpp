@@ -35,6 +35,14 @@ std::filesystem::path export_pickle(const TrainedNetwork& trained,
   document.insert("architecture", labels);
   document.insert("bits", bits);
   document.insert("nasq_version", std::string(NASQ_VERSION));
+  if (trained.normalization) {
+    document.insert("input_mean", c10::List<double>(std::vector<double>(
+                                      trained.normalization->mean.begin(),
+                                      trained.normalization->mean.end())));
+    document.insert("input_std", c10::List<double>(std::vector<double>(
+                                     trained.normalization->std.begin(),
+                                     trained.normalization->std.end())));
+  }
 
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(document));
   const std::filesystem::path target = run_directory / "export.pt";

@@ -2,6 +2,10 @@
 // network that arch.json describes.
 #include "core/export/trained_network.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
 #include <torch/torch.h>
 
 #include <map>
@@ -95,6 +99,24 @@ void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem:
   }
 }
 
+// Reads {"mean": [...], "std": [...]} with one value per input channel.
+data::Normalization read_normalization(const std::filesystem::path& file, std::int64_t channels) {
+  std::ifstream stream(file);
+  try {
+    const nlohmann::json document = nlohmann::json::parse(stream);
+    data::Normalization normalization{document.at("mean").get<std::vector<float>>(),
+                                      document.at("std").get<std::vector<float>>()};
+    if (static_cast<std::int64_t>(normalization.mean.size()) != channels ||
+        static_cast<std::int64_t>(normalization.std.size()) != channels) {
+      throw sdk::Error("expected " + std::to_string(channels) + " values in mean and std");
+    }
+    return normalization;
+  } catch (const std::exception& error) {
+    throw sdk::Error("invalid " + file.string() + ": " + error.what() +
+                     "; rerun the train stage to rewrite it");
+  }
+}
+
 }  // namespace
 
 TrainedNetwork load_trained_network(PluginFactory& factory,
@@ -114,8 +136,13 @@ TrainedNetwork load_trained_network(PluginFactory& factory,
   model::DiscreteNetwork network(space, architecture, *quantizer);
   load_model_file(*network, model_file, architecture_file);
   network->eval();
+  std::optional<data::Normalization> normalization;
+  const std::filesystem::path normalization_file = run_directory / "normalization.json";
+  if (std::filesystem::exists(normalization_file)) {
+    normalization = read_normalization(normalization_file, space.options().input_channels);
+  }
   return TrainedNetwork{std::move(space), std::move(architecture), std::move(quantizer),
-                        std::move(network)};
+                        std::move(network), std::move(normalization)};
 }
 
 }  // namespace nasq::exporting

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
+#include "core/data/image_set.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/host.hpp"
 #include "core/space/architecture.hpp"
@@ -20,13 +22,17 @@ struct TrainedNetwork {
   // while the quantizer that made them is alive.
   std::shared_ptr<sdk::Quantizer> quantizer;
   model::DiscreteNetwork network{nullptr};
+  // Per-channel input normalization of training, from RUN_DIR/normalization.json;
+  // empty for runs trained before that file existed.
+  std::optional<data::Normalization> normalization;
 };
 
 // Builds the discrete network of RUN_DIR/arch.json with the stack's search
 // space and quantizer, loads RUN_DIR/model.pt into it and puts it in
 // evaluation mode. Throws sdk::Error naming the file when arch.json or
 // model.pt is missing or unreadable, or when model.pt's tensors do not match
-// the network of arch.json (a tensor missing, extra or of another shape).
+// the network of arch.json (a tensor missing, extra or of another shape), and
+// when normalization.json exists but is not a valid normalization.
 TrainedNetwork load_trained_network(PluginFactory& factory,
                                     const std::filesystem::path& run_directory);
 

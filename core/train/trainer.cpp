@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -108,6 +110,10 @@ class Trainer {
     auto full = std::make_shared<const data::ImageSet>(data::load_full_train(data_options));
     auto test = std::make_shared<const data::ImageSet>(data::load_test(data_options));
     const data::Normalization normalization = data::resolve_normalization(data_options, *full);
+    write_text_atomically(directory_ / "normalization.json",
+                          nlohmann::json{{"mean", normalization.mean}, {"std", normalization.std}}
+                                  .dump(2) +
+                              "\n");
     data::LoaderOptions train_options = data::loader_options(data_options, true);
     train_options.seed = options_.seed * 11 + 1;
     train_options.drop_last = true;

@@ -4,6 +4,8 @@
 // network's logits.
 #include "tests/support/torch_doctest.hpp"
 
+#include <nlohmann/json.hpp>
+
 // onnx_library.hpp defines the macros that <onnx/checker.h> needs.
 #include "core/export/onnx_library.hpp"
 #include <onnx/checker.h>
@@ -36,7 +38,8 @@ TEST_CASE("run writes every stage's files") {
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   for (const char* file : {"config.toml", "arch.json", "metrics.csv", "model.pt", "train_metrics.csv",
-                           "results.json", "report.html", "export.pt", "model.onnx", "stage_times.json"}) {
+                           "results.json", "report.html", "export.pt", "model.onnx", "stage_times.json",
+                           "normalization.json"}) {
     CHECK(fs::exists(fs::path("full") / file));
   }
   const std::string results = read_text("full/results.json");
@@ -95,6 +98,36 @@ TEST_CASE("exported tensors load in Python") {
     ++compared;
   }
   CHECK(compared == sums.size());
+}
+
+TEST_CASE("exports carry the input normalization") {
+  const nlohmann::json normalization = nlohmann::json::parse(read_text("full/normalization.json"));
+  const auto mean = normalization.at("mean").get<std::vector<double>>();
+  const auto std = normalization.at("std").get<std::vector<double>>();
+  REQUIRE(mean.size() == 1);
+  REQUIRE(std.size() == 1);
+  CHECK(std[0] > 0.0);
+
+  const auto python = run_command(
+      "/usr/bin/python3 -c \"import torch; d = torch.load('full/export.pt'); "
+      "print(repr(d['input_mean'][0]), repr(d['input_std'][0]))\"");
+  INFO(python.err);
+  REQUIRE(python.exit_code == 0);
+  std::istringstream values(python.out);
+  double python_mean = 0.0, python_std = 0.0;
+  values >> python_mean >> python_std;
+  CHECK(python_mean == doctest::Approx(mean[0]).epsilon(1e-6));
+  CHECK(python_std == doctest::Approx(std[0]).epsilon(1e-6));
+
+  std::map<std::string, std::string> metadata;
+  const onnx::ModelProto model = nasq::test::read_onnx_model("full/model.onnx");
+  for (const auto& entry : model.metadata_props()) {
+    metadata[entry.key()] = entry.value();
+  }
+  REQUIRE(metadata.count("nasq.input_mean") == 1);
+  REQUIRE(metadata.count("nasq.input_std") == 1);
+  CHECK(std::stod(metadata["nasq.input_mean"]) == doctest::Approx(mean[0]).epsilon(1e-6));
+  CHECK(std::stod(metadata["nasq.input_std"]) == doctest::Approx(std[0]).epsilon(1e-6));
 }
 
 TEST_CASE("exported ONNX model passes the checkers") {
