@@ -178,6 +178,14 @@ int run_cost(const std::vector<std::string>& arguments) {
       throw UsageError("--sensitivity takes at most one of --network mobilenetv2 and --preset, "
                        "and neither --layers nor --arch\nusage: " + usage);
     }
+    if (!values["wbits"].defaulted() || !values["abits"].defaulted()) {
+      throw UsageError("--sensitivity sets bits itself; leave out --wbits and --abits\nusage: " +
+                       usage);
+    }
+    if (!values.count("network") && !values["input"].defaulted()) {
+      throw UsageError("--input applies to --network mobilenetv2 only; a preset or stack sets its "
+                       "own input size\nusage: " + usage);
+    }
     print_sensitivity(values, format);
     return 0;
   }

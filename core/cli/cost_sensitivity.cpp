@@ -56,21 +56,21 @@ SensitivitySpace sensitivity_space(const po::variables_map& values, Stack& stack
           search::ReferenceChoice::widest_expansion};
 }
 
+// The ratio as "%7.3f", or a dash when the reference cost is zero.
 std::string ratio(double value, double reference) {
+  if (!(reference > 0.0)) return "      -";
   char text[32];
-  std::snprintf(text, sizeof text, "%7.3f", reference > 0.0 ? value / reference : 0.0);
+  std::snprintf(text, sizeof text, "%7.3f", value / reference);
   return text;
 }
 
 std::string bits_header(const std::string& decision, const std::vector<int>& bits, int reference) {
-  std::string text = decision + "=";
-  bool first = true;
+  std::string values;
   for (const int value : bits) {
     if (value == reference) continue;
-    text += (first ? "" : ",") + std::to_string(value);
-    first = false;
+    values += (values.empty() ? "" : ",") + std::to_string(value);
   }
-  return text;
+  return decision + "=" + (values.empty() ? "(no lower bits)" : values);
 }
 
 void print_tables(const std::vector<SensitivityTable>& tables, const SensitivitySpace& described,
@@ -128,16 +128,22 @@ void print_csv(const std::vector<SensitivityTable>& tables) {
                "expansion,kernel,decision,bits,energy_mj,latency_ms,energy_ratio,latency_ratio\n";
   for (const auto& table : tables) {
     for (const auto& row : table.blocks) {
+      auto csv_ratio = [](double value, double reference) {
+        if (!(reference > 0.0)) return std::string();
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", value / reference);
+        return std::string(text);
+      };
       auto line = [&](const char* decision, int bits, const sdk::Cost& cost) {
-        std::printf("%s,%d,%d,%lld,%lld,%lld,%lld,%d,%d,%s,%d,%.17g,%.17g,%.17g,%.17g\n",
+        std::printf("%s,%d,%d,%lld,%lld,%lld,%lld,%d,%d,%s,%d,%.17g,%.17g,%s,%s\n",
                     table.output_precision.value_or("").c_str(), row.slot.index, row.slot.stage,
                     static_cast<long long>(row.slot.input_size),
                     static_cast<long long>(row.slot.input_channels),
                     static_cast<long long>(row.slot.output_channels),
                     static_cast<long long>(row.slot.stride), row.reference.expansion,
                     row.reference.kernel, decision, bits, cost.energy_mj, cost.latency_ms,
-                    cost.energy_mj / row.reference_cost.energy_mj,
-                    cost.latency_ms / row.reference_cost.latency_ms);
+                    csv_ratio(cost.energy_mj, row.reference_cost.energy_mj).c_str(),
+                    csv_ratio(cost.latency_ms, row.reference_cost.latency_ms).c_str());
       };
       for (std::size_t i = 0; i < row.bottleneck_bits.size(); ++i) {
         line("b1", row.bottleneck_bits[i], row.bottleneck_costs[i]);
@@ -193,11 +199,17 @@ void print_sensitivity(const po::variables_map& values, const std::string& forma
   const std::int64_t batch = values.count("batch") ? values["batch"].as<std::int64_t>()
                                                    : base.stack->get_int("hardware.batch");
 
-  // One table per output precision the plugin offers, else one table.
+  // One table per output precision the plugin offers, unless the stack or
+  // --set chooses one; else one table.
   std::vector<std::optional<std::string>> modes = {std::nullopt};
   const PluginInfo& info = base.registry->find(PluginKind::hardware, base.plugin);
+  const std::string precision_key = "hardware." + base.plugin + ".output_precision";
   for (const auto& key : info.keys) {
-    if (key.name == "output_precision" && !key.allowed.empty()) {
+    if (key.name != "output_precision" || key.allowed.empty()) continue;
+    if (base.stack->has(precision_key)) {
+      // Validated by the plugin when the model is created below.
+      modes = {base.stack->get_string(precision_key)};
+    } else {
       modes.assign(key.allowed.begin(), key.allowed.end());
     }
   }
@@ -208,6 +220,11 @@ void print_sensitivity(const po::variables_map& values, const std::string& forma
     if (mode) extra.push_back("hardware." + base.plugin + ".output_precision=" + *mode);
     CostSession session = open_cost_session(values, extra);
     CostOracle oracle(session.factory->hardware_model(base.plugin), base.plugin);
+    if (!oracle.reports("energy_mj") && !oracle.reports("latency_ms")) {
+      throw sdk::Error("hardware plugin '" + base.plugin +
+                       "' reports neither energy nor latency, so it has no sensitivity to print; "
+                       "use a model that does, such as bitfusion");
+    }
     tables.push_back({mode, search::bit_sensitivity(search_space, oracle, batch, described.reference)});
   }
 

@@ -417,11 +417,7 @@ std::filesystem::path export_onnx(const TrainedNetwork& trained,
   }
   const std::string bytes = onnx_model_bytes(*trained.network.ptr(), metadata);
   const std::filesystem::path target = run_directory / "model.onnx";
-  replace_file_atomically(target, [&](const std::filesystem::path& path) {
-    std::ofstream stream(path, std::ios::binary);
-    stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!stream) throw sdk::Error("failed to write " + path.string());
-  });
+  write_file_atomically(target, bytes);
   log_info("wrote " + target.string() + " (ONNX opset " + std::to_string(kOnnxOpset) +
            ", QDQ form)");
   return target;

@@ -46,11 +46,7 @@ std::filesystem::path export_pickle(const TrainedNetwork& trained,
 
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(document));
   const std::filesystem::path target = run_directory / "export.pt";
-  replace_file_atomically(target, [&](const std::filesystem::path& path) {
-    std::ofstream stream(path, std::ios::binary);
-    stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!stream) throw sdk::Error("failed to write " + path.string());
-  });
+  write_file_atomically(target, std::string_view(bytes.data(), bytes.size()));
   return target;
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include <torch/torch.h>
@@ -16,6 +17,7 @@
 #include "core/config/stack.hpp"
 #include "core/plugin/torch_plugins.hpp"
 #include "core/space/space_config.hpp"
+#include "core/util/log.hpp"
 #include "nasq/sdk/error.hpp"
 
 namespace nasq::exporting {
@@ -108,7 +110,17 @@ data::Normalization read_normalization(const std::filesystem::path& file, std::i
                                       document.at("std").get<std::vector<float>>()};
     if (static_cast<std::int64_t>(normalization.mean.size()) != channels ||
         static_cast<std::int64_t>(normalization.std.size()) != channels) {
-      throw sdk::Error("expected " + std::to_string(channels) + " values in mean and std");
+      throw sdk::Error("expected " + std::to_string(channels) + " values (one per input channel) "
+                       "in mean and std, found " + std::to_string(normalization.mean.size()) +
+                       " and " + std::to_string(normalization.std.size()));
+    }
+    for (std::size_t c = 0; c < normalization.std.size(); ++c) {
+      if (!std::isfinite(normalization.mean[c]) || !std::isfinite(normalization.std[c]) ||
+          normalization.std[c] <= 0.0f) {
+        throw sdk::Error("channel " + std::to_string(c) + " needs a finite mean and a positive "
+                         "std, found mean " + std::to_string(normalization.mean[c]) + " and std " +
+                         std::to_string(normalization.std[c]));
+      }
     }
     return normalization;
   } catch (const std::exception& error) {
@@ -140,6 +152,9 @@ TrainedNetwork load_trained_network(PluginFactory& factory,
   const std::filesystem::path normalization_file = run_directory / "normalization.json";
   if (std::filesystem::exists(normalization_file)) {
     normalization = read_normalization(normalization_file, space.options().input_channels);
+  } else {
+    log_warn(normalization_file.string() + " not found, so the exports do not record the input "
+             "normalization; rerun the train stage to write it");
   }
   return TrainedNetwork{std::move(space), std::move(architecture), std::move(quantizer),
                         std::move(network), std::move(normalization)};

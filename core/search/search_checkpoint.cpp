@@ -184,8 +184,14 @@ void Runner::load_checkpoint() {
   }
   torch::Tensor format;
   torch::Tensor saved_provenance;
-  archive.read("format", format);
-  archive.read("provenance", saved_provenance);
+  try {
+    archive.read("format", format);
+    archive.read("provenance", saved_provenance);
+  } catch (const c10::Error&) {
+    throw sdk::Error("cannot resume: " + file.string() + " is not a search checkpoint (it has "
+                     "no format and provenance entries); pass the run directory of a search to "
+                     "--resume, or start a new search without --resume");
+  }
   const std::int64_t saved_format = format.item<std::int64_t>();
   if (saved_format < kOldestCheckpointFormat || saved_format > kCheckpointFormat) {
     throw sdk::Error("cannot resume: " + file.string() + " has checkpoint format " +

@@ -244,7 +244,12 @@ void Trainer::load_checkpoint() {
                      std::string(error.what_without_backtrace()) + ")");
   }
   torch::serialize::InputArchive network;
-  archive.read("network", network);
+  try {
+    archive.read("network", network);
+  } catch (const c10::Error&) {
+    throw sdk::Error("cannot resume training: " + file.string() + " is not a training checkpoint "
+                     "(it has no network entry); remove it to train from scratch");
+  }
   network_->load(network);
   torch::serialize::InputArchive optimizer;
   archive.read("optimizer", optimizer);

@@ -43,21 +43,32 @@ void replace_file_atomically(const std::filesystem::path& target,
   std::error_code error;
   std::filesystem::rename(temporary, target, error);
   if (error) {
-    std::filesystem::remove(temporary, error);
-    throw sdk::Error("failed to replace " + target.string() + ": " + error.message());
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw sdk::Error("failed to replace " + target.string() + ": " + error.message() +
+                     "; make it a writable file or remove it, then rerun");
   }
   const std::filesystem::path directory =
       target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
   sync_path(directory, O_RDONLY | O_DIRECTORY);
 }
 
-void write_text_atomically(const std::filesystem::path& target, const std::string& text) {
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes) {
   replace_file_atomically(target, [&](const std::filesystem::path& temporary) {
+    errno = 0;
     std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
-    stream << text;
+    stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     stream.flush();
-    if (!stream) throw sdk::Error("failed to write " + temporary.string());
+    if (!stream) {
+      throw sdk::Error("failed to write " + target.string() + " (through " + temporary.string() +
+                       "): " + (errno != 0 ? std::strerror(errno) : "write error") +
+                       "; check that the directory is writable and the disk has space");
+    }
   });
+}
+
+void write_text_atomically(const std::filesystem::path& target, const std::string& text) {
+  write_file_atomically(target, text);
 }
 
 }  // namespace nasq

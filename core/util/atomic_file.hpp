@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace nasq {
 
@@ -14,6 +15,9 @@ namespace nasq {
 // unchanged.
 void replace_file_atomically(const std::filesystem::path& target,
                              const std::function<void(const std::filesystem::path&)>& write);
+
+// Replaces `target` with `bytes` through replace_file_atomically().
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes);
 
 void write_text_atomically(const std::filesystem::path& target, const std::string& text);
 

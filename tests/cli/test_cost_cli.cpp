@@ -167,11 +167,16 @@ TEST_CASE("sensitivity of preset and stack") {
   nasq::test::write_text("small_space.toml",
                          "[search_space]\npreset = \"fashion-mnist\"\nbottleneck_bits = [4, 8]\n"
                          "depthwise_bits = [4, 8]\n");
-  const auto stack = run_command(nasq::test::nasq_command() +
-                                 " cost small_space.toml --sensitivity --hardware analytical");
+  const auto stack = run_command(nasq::test::nasq_command() + " cost small_space.toml --sensitivity");
   REQUIRE(stack.exit_code == 0);
-  CHECK(stack.out.find("hardware: analytical\n") != std::string::npos);
+  CHECK(stack.out.find("hardware: bitfusion") != std::string::npos);
   CHECK(stack.out.find("energy b1=4 |") != std::string::npos);
+
+  // The analytical model's defaults report MACs only.
+  const auto analytical = run_command(nasq::test::nasq_command() +
+                                      " cost small_space.toml --sensitivity --hardware analytical");
+  CHECK(analytical.exit_code == 1);
+  CHECK(analytical.err.find("reports neither energy nor latency") != std::string::npos);
 }
 
 TEST_CASE("sensitivity rejects other sources") {
@@ -188,4 +193,33 @@ TEST_CASE("sensitivity rejects other sources") {
   const auto preset = run_command(nasq::test::nasq_command() + " cost --preset cifar --network vgg16");
   CHECK(preset.exit_code == 2);
   CHECK(preset.err.find("--preset is an option of --sensitivity") != std::string::npos);
+  const auto bits = run_command(nasq::test::nasq_command() +
+                                " cost --sensitivity --network mobilenetv2 --wbits 4");
+  CHECK(bits.exit_code == 2);
+  CHECK(bits.err.find("leave out --wbits and --abits") != std::string::npos);
+  const auto input = run_command(nasq::test::nasq_command() +
+                                 " cost --sensitivity --preset cifar --input 64");
+  CHECK(input.exit_code == 2);
+  CHECK(input.err.find("--input applies to --network mobilenetv2 only") != std::string::npos);
+}
+
+TEST_CASE("sensitivity honours a chosen output mode") {
+  const auto chosen = run_command(nasq::test::nasq_command() +
+                                  " cost --sensitivity --preset fashion-mnist --format csv"
+                                  " --set hardware.bitfusion.output_precision=activation");
+  REQUIRE(chosen.exit_code == 0);
+  CHECK(chosen.out.find("\nactivation,") != std::string::npos);
+  CHECK(chosen.out.find("\naccumulator,") == std::string::npos);
+
+  const auto invalid = run_command(nasq::test::nasq_command() +
+                                   " cost --sensitivity --preset fashion-mnist"
+                                   " --set hardware.bitfusion.output_precision=bogus");
+  CHECK(invalid.exit_code == 1);
+  CHECK(invalid.err.find("output_precision") != std::string::npos);
+
+  nasq::test::write_text("one_bit.toml",
+                         "[search_space]\npreset = \"fashion-mnist\"\nbottleneck_bits = [8]\n");
+  const auto one_bit = run_command(nasq::test::nasq_command() + " cost one_bit.toml --sensitivity");
+  REQUIRE(one_bit.exit_code == 0);
+  CHECK(one_bit.out.find("b1=(no lower bits)") != std::string::npos);
 }

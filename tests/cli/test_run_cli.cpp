@@ -57,6 +57,26 @@ TEST_CASE("run writes every stage's files") {
   CHECK(read_text("full/arch.json") == architecture);
 }
 
+TEST_CASE("resume rejects a file that is no checkpoint") {
+  REQUIRE(fs::exists("full/model.pt"));
+  fs::remove_all("foreign");
+  fs::copy("full", "foreign", fs::copy_options::recursive);
+  // model.pt is a LibTorch archive, but holds a network instead of a search checkpoint.
+  fs::copy_file("foreign/model.pt", "foreign/checkpoint.pt", fs::copy_options::overwrite_existing);
+  const auto search = run_command(nasq::test::nasq_command() + " search tiny.toml --resume foreign");
+  CHECK(search.exit_code == 1);
+  CHECK(search.err.find("foreign/checkpoint.pt is not a search checkpoint") != std::string::npos);
+  CHECK(search.err.find("internal error") == std::string::npos);
+
+  fs::copy_file("foreign/model.pt", "foreign/train_checkpoint.pt",
+                fs::copy_options::overwrite_existing);
+  const auto train = run_command(nasq::test::nasq_command() +
+                                 " train tiny.toml --arch foreign/arch.json --resume foreign");
+  CHECK(train.exit_code == 1);
+  CHECK(train.err.find("foreign/train_checkpoint.pt is not a training checkpoint") !=
+        std::string::npos);
+}
+
 TEST_CASE("exported tensors load in Python") {
   REQUIRE(fs::exists("full/export.pt"));
   const auto python = run_command(

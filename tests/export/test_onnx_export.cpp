@@ -390,6 +390,28 @@ TEST_CASE("export writes model.onnx of a run") {
   const fs::path file = exporting::export_onnx(trained, "complete");
   CHECK(file == fs::path("complete") / "model.onnx");
   CHECK_NOTHROW(onnx::checker::check_model(file.string()));
+
+  // An invalid normalization.json is rejected with its file and values.
+  test::write_text("complete/normalization.json", "{\"mean\": [0.3], \"std\": [0.0]}");
+  CHECK_THROWS_WITH_AS(exporting::load_trained_network(factory, "complete"),
+                       doctest::Contains("normalization.json: channel 0 needs a finite mean and a "
+                                         "positive std"),
+                       sdk::Error);
+  test::write_text("complete/normalization.json", "{\"mean\": [0.3, 0.1], \"std\": [1.0]}");
+  CHECK_THROWS_WITH_AS(exporting::load_trained_network(factory, "complete"),
+                       doctest::Contains("found 2 and 1"), sdk::Error);
+
+  // A failed write names the file and leaves no temporary file behind.
+  fs::remove("complete/model.onnx");
+  fs::create_directories("complete/model.onnx/inside");
+  fs::remove("complete/normalization.json");
+  const exporting::TrainedNetwork again = exporting::load_trained_network(factory, "complete");
+  CHECK_THROWS_WITH_AS(exporting::export_onnx(again, "complete"),
+                       doctest::Contains("failed to replace complete/model.onnx: "), sdk::Error);
+  for (const auto& entry : fs::directory_iterator("complete")) {
+    CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
+  }
+  fs::remove_all("complete/model.onnx");
 }
 
 TEST_CASE("export names missing model.pt") {
