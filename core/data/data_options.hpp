@@ -72,7 +72,7 @@ void validate(const DataOptions& options);
 
 // Returns whether training batches are mirrored: the `mirror` value when it
 // is set, else on for CIFAR and image folders and off for MNIST-style sets
-// (mirroring turns digits into other shapes).
+// (mirroring turns digits into other shapes and, measured, hurts Fashion-MNIST).
 bool mirror_enabled(const DataOptions& options);
 
 // Returns the training augmentation the options select.
