@@ -72,7 +72,31 @@ torch::Tensor range_batch_norm(const torch::Tensor& input, torch::nn::BatchNorm2
   return centered * scale.view({1, channels, 1, 1}) + bn.bias.view({1, channels, 1, 1});
 }
 
-torch::Tensor relu6_in_place(torch::Tensor x) { return at::hardtanh_(x, 0.0, 6.0); }
+namespace {
+
+// ReLU6 in place whose backward reads the output y. hardtanh_backward(grad,
+// y, 0, 6) passes the gradient where 0 < y < 6, which is exactly where
+// 0 < x < 6, so it equals the gradient from x. LibTorch 1.13's hardtanh_
+// instead saves a copy of x, which costs a pass and keeps x's memory alive.
+class Relu6InPlaceFunction : public torch::autograd::Function<Relu6InPlaceFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, torch::Tensor x) {
+    context->mark_dirty({x});
+    at::hardtanh_(x, 0.0, 6.0);
+    context->save_for_backward({x});
+    return x;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
+                                               torch::autograd::tensor_list grad_outputs) {
+    const torch::Tensor output = context->get_saved_variables()[0];
+    return {at::hardtanh_backward(grad_outputs[0], output, 0.0, 6.0)};
+  }
+};
+
+}  // namespace
+
+torch::Tensor relu6_in_place(torch::Tensor x) { return Relu6InPlaceFunction::apply(x); }
 
 void init_conv_weight(torch::Tensor& weight) {
   torch::NoGradGuard no_grad;

@@ -100,6 +100,18 @@ DecisionMix decision_mix(const torch::Tensor& weights) {
   return mix;
 }
 
+// sum_i g_i q(x, bits_i) over the active choices i of `mix`, from one
+// forward_mixed() call, so that the quantizer can mix the bit-widths in one
+// pass. A 4-D x is passed channels-last, the layout of the convs that read
+// the result.
+torch::Tensor mixed_quantized_input(sdk::QuantizerOp& quantizer, const torch::Tensor& x,
+                                    const std::vector<int>& bit_choices, const DecisionMix& mix) {
+  std::vector<int> bits;
+  for (const std::size_t i : mix.active) bits.push_back(bit_choices[i]);
+  const torch::Tensor input = x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+  return quantizer.forward_mixed(input, bits, mix.weights);
+}
+
 }  // namespace
 
 // The active choices and weights of the block's five decisions, in the
@@ -272,8 +284,8 @@ torch::Tensor MixedBlockImpl::forward(const torch::Tensor& x, const BlockWeights
   return weighted_sum(candidates, mixing.skip.weights);
 }
 
-// q_a(x, b) for every active b1 choice, shared by the expanding paths, and in
-// fast mode their mixture.
+// The quantized block input that the expanding paths share: q_a(x, b) for
+// every active b1 choice in exact mode, their mixture in fast mode.
 MixedBlockImpl::ExpansionInputs MixedBlockImpl::quantize_expansion_input(const torch::Tensor& x,
                                                                          const Mixing& mixing) {
   ExpansionInputs inputs;
@@ -281,11 +293,13 @@ MixedBlockImpl::ExpansionInputs MixedBlockImpl::quantize_expansion_input(const t
   for (const std::size_t p : mixing.expansion.active) needed = needed || paths_[p].expands;
   if (!needed) return inputs;
 
+  if (!options_.exact_bit_mixing) {
+    inputs.mixed = mixed_quantized_input(*expand_input_quantizer, x, slot_.bottleneck_bits,
+                                         mixing.bottleneck_bits);
+    return inputs;
+  }
   for (const std::size_t i : mixing.bottleneck_bits.active) {
     inputs.quantized.push_back(expand_input_quantizer->forward(x, slot_.bottleneck_bits[i]));
-  }
-  if (!options_.exact_bit_mixing) {
-    inputs.mixed = weighted_sum(inputs.quantized, mixing.bottleneck_bits.weights);
   }
   return inputs;
 }
@@ -361,7 +375,7 @@ torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::
   std::vector<torch::Tensor> inputs, weights;
   for (const std::size_t j : b2.active) {
     const int bits = slot_.depthwise_bits[j];
-    inputs.push_back(path.dw_input_quantizer->forward(hidden, bits));
+    if (options_.exact_bit_mixing) inputs.push_back(path.dw_input_quantizer->forward(hidden, bits));
     weights.push_back(depthwise_weight(path, bits, mixing));
   }
 
@@ -379,7 +393,9 @@ torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::
     for (std::size_t j = 0; j < weights.size(); ++j) {
       weight = add_scaled_weight(weight, weights[j], b2.coefficients[j]);
     }
-    y = depthwise_conv2d(weighted_sum(inputs, b2.weights), weight, slot_.stride);
+    const torch::Tensor input =
+        mixed_quantized_input(*path.dw_input_quantizer, hidden, slot_.depthwise_bits, b2);
+    y = depthwise_conv2d(input, weight, slot_.stride);
   }
   y = path_batch_norm(y, dw_bn_weight, dw_bn_bias, path.hidden_offset, dw_running_mean,
                       dw_running_var, path.hidden_segment);
@@ -395,7 +411,9 @@ torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Te
   std::vector<torch::Tensor> inputs, weights;
   for (const std::size_t i : b1.active) {
     const int bits = slot_.bottleneck_bits[i];
-    inputs.push_back(path.project_input_quantizer->forward(hidden, bits));
+    if (options_.exact_bit_mixing) {
+      inputs.push_back(path.project_input_quantizer->forward(hidden, bits));
+    }
     weights.push_back(path.project_weight_quantizer->forward(columns, bits));
   }
 
@@ -412,7 +430,9 @@ torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Te
     for (std::size_t i = 0; i < weights.size(); ++i) {
       weight = add_scaled_weight(weight, weights[i], b1.coefficients[i]);
     }
-    y = pointwise_conv2d(weighted_sum(inputs, b1.weights), weight);
+    const torch::Tensor input =
+        mixed_quantized_input(*path.project_input_quantizer, hidden, slot_.bottleneck_bits, b1);
+    y = pointwise_conv2d(input, weight);
   }
   return path_batch_norm(y, project_bn_weight, project_bn_bias, path.project_offset,
                          project_running_mean, project_running_var, path.project_segment);

@@ -121,7 +121,8 @@ class MixedBlockImpl : public torch::nn::Module {
 
  private:
   struct Mixing;
-  // q_a(x, b) for every b1 choice; `mixed` is their mixture (fast mode only).
+  // q_a(x, b) for every b1 choice in exact mode, or only their mixture
+  // `mixed` in fast mode.
   struct ExpansionInputs {
     std::vector<torch::Tensor> quantized;
     torch::Tensor mixed;

@@ -64,14 +64,26 @@ inline torch::Tensor floor_keep_gradient(const torch::Tensor& value, double floo
 // Returns max |x| without gradient: a 0-dim tensor, or with `per_channel` one
 // value per slice of dim 0, shaped [C, 1, ..., 1] to broadcast against x.
 // Tensors with fewer than 2 dimensions always get one value. x must not be empty.
+// It is computed as max(-min x, max x) from one pass of aminmax(), which
+// allocates no |x| tensor. NaN in x gives NaN.
 inline torch::Tensor max_abs(const torch::Tensor& x, bool per_channel) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor magnitude = x.detach().abs();
-  if (!per_channel || x.dim() < 2) return magnitude.max();
+  const torch::Tensor values = x.detach();
+  if (!per_channel || x.dim() < 2) {
+    // The order of the elements does not matter, so a dense tensor in any
+    // layout (channels-last) is read as the 1-D range of its storage;
+    // LibTorch 1.13's aminmax() would first copy it to the contiguous layout.
+    const torch::Tensor flat = values.is_non_overlapping_and_dense()
+                                   ? values.as_strided({values.numel()}, {1})
+                                   : values;
+    const auto [min, max] = torch::aminmax(flat);
+    return torch::maximum(min.neg(), max);
+  }
 
   std::vector<std::int64_t> shape(static_cast<std::size_t>(x.dim()), 1);
   shape[0] = x.size(0);
-  return magnitude.flatten(1).amax(1).view(shape);
+  const auto [min, max] = torch::aminmax(values.flatten(1), 1);
+  return torch::maximum(min.neg(), max).view(shape);
 }
 
 // Rounds clamp(x, low, high) / step to the nearest integer (ties to even, as

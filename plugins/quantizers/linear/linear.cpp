@@ -9,6 +9,7 @@
 #include <nasq/sdk/quantizer.hpp>
 
 #include "common/fake_quant.hpp"
+#include "linear/fused_fake_quant.hpp"
 
 namespace {
 
@@ -25,6 +26,38 @@ namespace fq = nasq::quantizers;
 constexpr const char* kPluginName = "linear";
 constexpr int kMinBits = 2;
 constexpr int kMaxBits = 16;
+
+// The bounds that quantize_with_clip() uses for the 0-dim clipping level
+// `clip` at each of `bits`, computed with the same rounding in `dtype`.
+std::vector<fq::GridBounds> grid_bounds(const torch::Tensor& clip, torch::ScalarType dtype,
+                                        const std::vector<int>& bits, bool unsigned_grid) {
+  std::vector<fq::GridBounds> grids;
+  for (const int b : bits) {
+    const torch::Tensor level = fq::clip_level(clip, dtype, b);
+    const torch::Tensor step = level / static_cast<double>(fq::grid_levels(b, unsigned_grid));
+    fq::GridBounds grid;
+    grid.high = level.item<double>();
+    grid.low = unsigned_grid ? 0.0 : -grid.high;
+    grid.step = step.item<double>();
+    grids.push_back(grid);
+  }
+  return grids;
+}
+
+// Raises std::logic_error when forward_mixed() receives a bit-width that the
+// site did not list.
+void check_mixed_bits(const QuantizerSite& site, const std::vector<int>& bits) {
+  for (const int b : bits) fq::check_forward_bits(kPluginName, site, b);
+}
+
+// Returns quantize_with_clip(x, clip, bits) through the one-pass kernel when
+// the clipping level is one value for the tensor (0-dim).
+torch::Tensor quantize_per_tensor(const torch::Tensor& x, const torch::Tensor& clip, int bits,
+                                  bool unsigned_grid) {
+  const torch::Tensor unit_weight = torch::ones({1}, x.options().requires_grad(false));
+  return fq::mixed_fake_quantize(x, grid_bounds(clip, x.scalar_type(), {bits}, unsigned_grid),
+                                 unit_weight);
+}
 
 struct LinearOptions {
   bool per_channel_weights = false;
@@ -46,7 +79,23 @@ class LinearWeightOp final : public QuantizerOp {
 
     const torch::Tensor work = fq::to_compute_dtype(x);
     const torch::Tensor clip = fq::max_abs(work, per_channel_);
-    return fq::quantize_with_clip(work, clip, bits, false).to(x.scalar_type());
+    if (clip.dim() > 0) return fq::quantize_with_clip(work, clip, bits, false).to(x.scalar_type());
+    return quantize_per_tensor(work, clip, bits, false).to(x.scalar_type());
+  }
+
+  // One kernel pass for a per-tensor clipping level; per-channel levels use
+  // the default loop.
+  torch::Tensor forward_mixed(const torch::Tensor& x, const std::vector<int>& bits,
+                              const torch::Tensor& mixing_weights) override {
+    check_mixed_bits(site_, bits);
+    if (x.numel() == 0 || (per_channel_ && x.dim() >= 2)) {
+      return QuantizerOp::forward_mixed(x, bits, mixing_weights);
+    }
+
+    const torch::Tensor work = fq::to_compute_dtype(x);
+    const torch::Tensor clip = fq::max_abs(work, false);
+    const std::vector<fq::GridBounds> grids = grid_bounds(clip, work.scalar_type(), bits, false);
+    return fq::mixed_fake_quantize(work, grids, mixing_weights).to(x.scalar_type());
   }
 
   QuantizationGrid export_grid(const torch::Tensor& weight, int bits) const override {
@@ -82,17 +131,20 @@ class LinearActivationOp final : public QuantizerOp {
     if (x.numel() == 0) return x;
 
     const torch::Tensor work = fq::to_compute_dtype(x);
-    const torch::Tensor batch_max = fq::max_abs(work, false);
-    torch::Tensor clip;
-    if (is_training()) {
-      update_running_max(x, batch_max);
-      clip = batch_max;
-    } else {
-      // torch::where instead of a branch on the counter avoids a device sync.
-      clip = torch::where(num_batches_tracked_ > 0, running_max_.to(batch_max.scalar_type()),
-                          batch_max);
-    }
-    return fq::quantize_with_clip(work, clip, bits, unsigned_grid_).to(x.scalar_type());
+    const torch::Tensor clip = current_clip(x, work);
+    return quantize_per_tensor(work, clip, bits, unsigned_grid_).to(x.scalar_type());
+  }
+
+  // One kernel pass over x for all bit-widths, which share the clipping level.
+  torch::Tensor forward_mixed(const torch::Tensor& x, const std::vector<int>& bits,
+                              const torch::Tensor& mixing_weights) override {
+    check_mixed_bits(site_, bits);
+    if (x.numel() == 0) return QuantizerOp::forward_mixed(x, bits, mixing_weights);
+
+    const torch::Tensor work = fq::to_compute_dtype(x);
+    const std::vector<fq::GridBounds> grids =
+        grid_bounds(current_clip(x, work), work.scalar_type(), bits, unsigned_grid_);
+    return fq::mixed_fake_quantize(work, grids, mixing_weights).to(x.scalar_type());
   }
 
   // The evaluation grid with c = running_max. Before the first training batch
@@ -109,6 +161,19 @@ class LinearActivationOp final : public QuantizerOp {
   }
 
  private:
+  // Returns the clipping level c for x (`work` is x in the compute dtype): the
+  // batch's max |x| in training, which also updates running_max, and
+  // running_max in evaluation once a training batch was seen.
+  torch::Tensor current_clip(const torch::Tensor& x, const torch::Tensor& work) {
+    const torch::Tensor batch_max = fq::max_abs(work, false);
+    if (is_training()) {
+      update_running_max(x, batch_max);
+      return batch_max;
+    }
+    return torch::where(num_batches_tracked_ > 0, running_max_.to(batch_max.scalar_type()),
+                        batch_max);
+  }
+
   // Updates running_max once per input tensor, because the supernet may call
   // forward() with the same x once for each bit-width, and those calls must
   // count as one batch. The weak reference keeps the last input's TensorImpl

@@ -14,6 +14,11 @@
 //   tensor of x's shape holding values on the b-bit grid, with gradients that
 //   pass straight through the rounding. Degenerate inputs (all zero, constant,
 //   magnitudes near 1e-30) must give finite outputs and finite gradients.
+// - forward_mixed() is the weighted sum of forward() at several bit-widths of
+//   one input, which the supernet calls where it mixes the bits of an
+//   activation ("fast" bit mixing). An override must return the value and
+//   gradients of the default, which loops over forward(), up to float
+//   rounding, and update running statistics as that loop does.
 // - Export: after training, exporters (the ONNX export of `nasq run`) call
 //   export_grid() on ops in evaluation mode, once per site, to write the
 //   quantization as integer math. An op that cannot describe its grid keeps
@@ -62,6 +67,14 @@ class QuantizerOp : public torch::nn::Module {
   ~QuantizerOp() override;
   // Fake-quantizes x to `bits` bits; see the contract above.
   virtual torch::Tensor forward(const torch::Tensor& x, int bits) = 0;
+  // Returns sum_i mixing_weights[..., i] * forward(x, bits[i]), with gradients
+  // into x and mixing_weights. bits holds B >= 1 of the site's bit_choices;
+  // mixing_weights is [B] (one weight per bit-width) or [N, B] with
+  // N = x.size(0) (one row per sample). The result has the dtype of
+  // forward()'s result. Raises std::logic_error for other shapes, which are a
+  // bug in the caller.
+  virtual torch::Tensor forward_mixed(const torch::Tensor& x, const std::vector<int>& bits,
+                                      const torch::Tensor& mixing_weights);
   // Returns the grid that forward(x, bits) uses in evaluation mode. A weight
   // site receives the weight tensor that forward() would receive. An
   // activation site receives an undefined tensor, so its grid must not depend
