@@ -107,16 +107,10 @@ int run_run(const std::vector<std::string>& arguments) {
       "nasq run STACK.toml [--set KEY=VALUE]... [--run-dir DIR | --resume DIR] [--stages LIST]";
   if (!parse_arguments(arguments, usage, options, {"stack"}, values)) return 0;
   const std::set<std::string> stages = parse_stages(values["stages"].as<std::string>());
-  if (values.count("resume") && values.count("run-dir")) {
-    throw UsageError("give --resume or --run-dir, not both\nusage: " + usage);
-  }
 
   Session session = open_session(values);
   const bool resume = values.count("resume") != 0;
-  const std::filesystem::path directory =
-      resume ? std::filesystem::path(values["resume"].as<std::string>())
-      : values.count("run-dir") ? std::filesystem::path(values["run-dir"].as<std::string>())
-                                : search::new_run_directory(*session.stack);
+  const std::filesystem::path directory = run_directory_option(values, *session.stack, usage);
   std::filesystem::create_directories(directory);
   const std::filesystem::path arch = directory / "arch.json";
 
@@ -157,10 +151,7 @@ int run_train(const std::vector<std::string>& arguments) {
 
   Session session = open_session(values);
   const bool resume = values.count("resume") != 0;
-  const std::filesystem::path directory =
-      resume ? std::filesystem::path(values["resume"].as<std::string>())
-      : values.count("run-dir") ? std::filesystem::path(values["run-dir"].as<std::string>())
-                                : search::new_run_directory(*session.stack);
+  const std::filesystem::path directory = run_directory_option(values, *session.stack, usage);
   std::filesystem::create_directories(directory);
   add_log_file(directory / "nasq.log");
   write_text_atomically(directory / "config.toml", session.stack->to_toml() + "\n");

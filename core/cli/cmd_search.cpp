@@ -20,16 +20,10 @@ int run_search(const std::vector<std::string>& arguments) {
   const std::string usage =
       "nasq search STACK.toml [--set KEY=VALUE]... [--resume RUN_DIR | --run-dir DIR]";
   if (!parse_arguments(arguments, usage, options, {"stack"}, values)) return 0;
-  if (values.count("resume") && values.count("run-dir")) {
-    throw UsageError("give --resume or --run-dir, not both\nusage: " + usage);
-  }
 
   Session session = open_session(values);
   const bool resume = values.count("resume") != 0;
-  const std::filesystem::path directory =
-      resume ? std::filesystem::path(values["resume"].as<std::string>())
-      : values.count("run-dir") ? std::filesystem::path(values["run-dir"].as<std::string>())
-                                : search::new_run_directory(*session.stack);
+  const std::filesystem::path directory = run_directory_option(values, *session.stack, usage);
   if (!resume && std::filesystem::exists(directory / "checkpoint.pt")) {
     throw UsageError(directory.string() + " already contains a search; resume it with --resume " +
                      directory.string() + " or choose another --run-dir");

@@ -5,6 +5,7 @@
 #include <boost/program_options/positional_options.hpp>
 #include <iostream>
 
+#include "core/search/run_record.hpp"
 #include "core/util/log.hpp"
 #include "nasq/sdk/error.hpp"
 
@@ -114,6 +115,24 @@ Session open_session(const po::variables_map& values) {
     }
   }
   return session;
+}
+
+std::filesystem::path run_directory_option(const boost::program_options::variables_map& values,
+                                           const Stack& stack, const std::string& usage) {
+  if (values.count("resume") && values.count("run-dir")) {
+    throw UsageError("give --resume or --run-dir, not both\nusage: " + usage);
+  }
+  if (values.count("resume")) {
+    const std::filesystem::path directory = values["resume"].as<std::string>();
+    if (!std::filesystem::is_directory(directory)) {
+      throw sdk::Error("cannot resume: run directory " + directory.string() +
+                       " not found; give the directory of an earlier run, or --run-dir to start "
+                       "a new one");
+    }
+    return directory;
+  }
+  if (values.count("run-dir")) return values["run-dir"].as<std::string>();
+  return search::new_run_directory(stack);
 }
 
 }  // namespace nasq::cli

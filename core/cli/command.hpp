@@ -60,6 +60,12 @@ Session open_session(const boost::program_options::variables_map& values);
 // the core sections only, for commands that need no plugins.
 std::unique_ptr<Stack> open_stack(const boost::program_options::variables_map& values);
 
+// Returns the run directory of --resume, --run-dir, or else a new one under
+// the stack's [run] output_dir. Throws UsageError when both options are given
+// and sdk::Error when the --resume directory does not exist.
+std::filesystem::path run_directory_option(const boost::program_options::variables_map& values,
+                                           const Stack& stack, const std::string& usage);
+
 // Plugin directories from --plugin-path, the environment and the default.
 std::vector<std::filesystem::path> search_path(const boost::program_options::variables_map& values,
                                                const Stack* stack);

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
+#include "core/config/stack.hpp"
 #include "core/util/atomic_file.hpp"
 #include "nasq/sdk/error.hpp"
 
@@ -98,6 +100,20 @@ void MetricsFile::append(const std::vector<std::pair<std::string, double>>& row)
   stream << "\n";
   stream.flush();
   if (!stream) throw sdk::Error("failed to append to " + file_.string());
+}
+
+std::filesystem::path new_run_directory(const Stack& stack) {
+  const std::filesystem::path output(stack.get_string("run.output_dir"));
+  const std::filesystem::path base =
+      output.is_absolute() ? output : stack.base_directory() / output;
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  std::filesystem::path directory = base / (stack.get_string("run.name") + "-" + stamp);
+  for (int suffix = 2; std::filesystem::exists(directory); ++suffix) {
+    directory = base / (stack.get_string("run.name") + "-" + stamp + "-" + std::to_string(suffix));
+  }
+  return directory;
 }
 
 }  // namespace nasq::search

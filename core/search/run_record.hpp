@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace nasq {
+class Stack;
+}
+
 namespace nasq::search {
 
 // metrics.csv: one row per epoch. A row with a column the header lacks
@@ -30,5 +34,8 @@ class MetricsFile {
 // Keeps the first `lines` lines of a text file (used to cut per-epoch logs
 // back to the last checkpoint when a run resumes).
 void truncate_lines(const std::filesystem::path& file, std::size_t lines);
+
+// Directory for a new run: [run] output_dir/<name>-<UTC timestamp>.
+std::filesystem::path new_run_directory(const Stack& stack);
 
 }  // namespace nasq::search

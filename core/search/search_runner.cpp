@@ -66,20 +66,6 @@ double entropy(const torch::Tensor& probabilities) {
 
 }  // namespace
 
-std::filesystem::path new_run_directory(const Stack& stack) {
-  const std::filesystem::path output(stack.get_string("run.output_dir"));
-  const std::filesystem::path base =
-      output.is_absolute() ? output : stack.base_directory() / output;
-  const std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
-  std::filesystem::path directory = base / (stack.get_string("run.name") + "-" + stamp);
-  for (int suffix = 2; std::filesystem::exists(directory); ++suffix) {
-    directory = base / (stack.get_string("run.name") + "-" + stamp + "-" + std::to_string(suffix));
-  }
-  return directory;
-}
-
 Runner::Runner(PluginFactory& factory, std::filesystem::path run_directory)
     : factory_(factory),
       stack_(factory.stack()),

@@ -25,7 +25,4 @@ struct SearchResult {
 SearchResult run_search(PluginFactory& factory, const std::filesystem::path& run_directory,
                         bool resume);
 
-// Directory for a new run: [run] output_dir/<name>-<UTC timestamp>.
-std::filesystem::path new_run_directory(const Stack& stack);
-
 }  // namespace nasq::search

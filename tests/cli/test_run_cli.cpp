@@ -199,3 +199,17 @@ TEST_CASE("evaluate needs a trained run") {
   CHECK(result.exit_code == 1);
   CHECK(result.err.find("does-not-exist") != std::string::npos);
 }
+
+TEST_CASE("resume names a missing run directory") {
+  nasq::test::write_text("tiny.toml", nasq::test::kTinyStack);
+  fs::remove_all("never-ran");
+  for (const std::string command : {" run tiny.toml --resume never-ran --stages export",
+                                    " search tiny.toml --resume never-ran",
+                                    " train tiny.toml --arch full/arch.json --resume never-ran"}) {
+    const auto result = run_command(nasq::test::nasq_command() + command);
+    INFO(command);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("run directory never-ran not found") != std::string::npos);
+    CHECK_FALSE(fs::exists("never-ran"));
+  }
+}
