@@ -112,6 +112,26 @@ torch::Tensor mixed_quantized_input(sdk::QuantizerOp& quantizer, const torch::Te
   return quantizer.forward_mixed(input, bits, mix.weights);
 }
 
+// sum_i g_i q_w(w, bits_i) over the active choices i of `mix`. Weights g
+// shared by the batch ([A]) take one forward_mixed() call on w. Per-image
+// weights ([N, A]) take one forward() per bit-width and give one weight per
+// image, because forward_mixed() would read their row n as the weights of
+// slice n of w's dim 0.
+torch::Tensor mixed_quantized_weight(sdk::QuantizerOp& quantizer, const torch::Tensor& w,
+                                     const std::vector<int>& bit_choices, const DecisionMix& mix) {
+  if (mix.weights.dim() == 1) {
+    std::vector<int> bits;
+    for (const std::size_t i : mix.active) bits.push_back(bit_choices[i]);
+    return quantizer.forward_mixed(w, bits, mix.weights);
+  }
+  torch::Tensor sum;
+  for (std::size_t i = 0; i < mix.active.size(); ++i) {
+    sum = add_scaled_weight(sum, quantizer.forward(w, bit_choices[mix.active[i]]),
+                            mix.coefficients[i]);
+  }
+  return sum;
+}
+
 }  // namespace
 
 // The active choices and weights of the block's five decisions, in the
@@ -323,16 +343,14 @@ torch::Tensor MixedBlockImpl::expand(const ExpansionPath& path, const ExpansionI
                                      const Mixing& mixing) {
   const DecisionMix& b1 = mixing.bottleneck_bits;
   const torch::Tensor rows = expand_weight.narrow(0, path.expand_offset, path.hidden_channels);
-  std::vector<torch::Tensor> weights;
-  for (const std::size_t i : b1.active) {
-    weights.push_back(path.expand_weight_quantizer->forward(rows, slot_.bottleneck_bits[i]));
-  }
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
     std::vector<torch::Tensor> convs;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      convs.push_back(pointwise_conv2d(inputs.quantized[i], weights[i]));
+    for (std::size_t i = 0; i < b1.active.size(); ++i) {
+      const torch::Tensor weight =
+          path.expand_weight_quantizer->forward(rows, slot_.bottleneck_bits[b1.active[i]]);
+      convs.push_back(pointwise_conv2d(inputs.quantized[i], weight));
     }
     y = weighted_sum(convs, b1.weights);
   } else {
@@ -340,10 +358,8 @@ torch::Tensor MixedBlockImpl::expand(const ExpansionPath& path, const ExpansionI
     // input and the weight, and conv(sum_i g_i q_a(x, b_i), sum_i g_i q_w(W, b_i))
     // adds the cross terms g_i g_j conv(q_a(x, b_i), q_w(W, b_j)), i != j, to
     // the exact sum_i g_i conv(q_a(x, b_i), q_w(W, b_i)). Exact for one-hot b1.
-    torch::Tensor weight;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      weight = add_scaled_weight(weight, weights[i], b1.coefficients[i]);
-    }
+    const torch::Tensor weight =
+        mixed_quantized_weight(*path.expand_weight_quantizer, rows, slot_.bottleneck_bits, b1);
     y = pointwise_conv2d(inputs.mixed, weight);
   }
   y = path_batch_norm(y, expand_bn_weight, expand_bn_bias, path.expand_offset,
@@ -368,31 +384,44 @@ torch::Tensor MixedBlockImpl::depthwise_weight(const ExpansionPath& path, int bi
   return mixed;
 }
 
+// sum_k w_k pad(sum_j g_j q_w(W_k, b_j)): each active kernel mixed over the
+// b2 weights g first, then zero-padded to the largest active kernel and mixed
+// by the k weights. Both mixes are linear, so this equals the b2 mixture of
+// depthwise_weight() up to float rounding.
+torch::Tensor MixedBlockImpl::mixed_depthwise_weight(const ExpansionPath& path,
+                                                     const Mixing& mixing) {
+  const DecisionMix& k = mixing.kernel;
+  torch::Tensor mixed;
+  for (std::size_t i = 0; i < k.active.size(); ++i) {
+    const torch::Tensor rows =
+        dw_weights[k.active[i]].narrow(0, path.hidden_offset, path.hidden_channels);
+    const std::int64_t pad = (mixing.max_kernel - rows.size(-1)) / 2;
+    torch::Tensor quantized = mixed_quantized_weight(*path.dw_weight_quantizer, rows,
+                                                     slot_.depthwise_bits, mixing.depthwise_bits);
+    if (pad > 0) quantized = torch::constant_pad_nd(quantized, {pad, pad, pad, pad});
+    mixed = add_scaled_weight(mixed, quantized, k.coefficients[i]);
+  }
+  return mixed;
+}
+
 // ReLU6(BN(depthwise conv)) of the path's hidden tensor, mixed over k and b2.
 torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::Tensor& hidden,
                                         const Mixing& mixing) {
   const DecisionMix& b2 = mixing.depthwise_bits;
-  std::vector<torch::Tensor> inputs, weights;
-  for (const std::size_t j : b2.active) {
-    const int bits = slot_.depthwise_bits[j];
-    if (options_.exact_bit_mixing) inputs.push_back(path.dw_input_quantizer->forward(hidden, bits));
-    weights.push_back(depthwise_weight(path, bits, mixing));
-  }
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
     std::vector<torch::Tensor> convs;
-    for (std::size_t j = 0; j < inputs.size(); ++j) {
-      convs.push_back(depthwise_conv2d(inputs[j], weights[j], slot_.stride));
+    for (const std::size_t j : b2.active) {
+      const int bits = slot_.depthwise_bits[j];
+      const torch::Tensor input = path.dw_input_quantizer->forward(hidden, bits);
+      convs.push_back(depthwise_conv2d(input, depthwise_weight(path, bits, mixing), slot_.stride));
     }
     y = weighted_sum(convs, b2.weights);
   } else {
     // NOTE: an approximation when b2 is soft, for the reason given for b1 in
     // expand(): b2 sets the bits of the input and of the weight.
-    torch::Tensor weight;
-    for (std::size_t j = 0; j < weights.size(); ++j) {
-      weight = add_scaled_weight(weight, weights[j], b2.coefficients[j]);
-    }
+    const torch::Tensor weight = mixed_depthwise_weight(path, mixing);
     const torch::Tensor input =
         mixed_quantized_input(*path.dw_input_quantizer, hidden, slot_.depthwise_bits, b2);
     y = depthwise_conv2d(input, weight, slot_.stride);
@@ -408,28 +437,21 @@ torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Te
                                       const Mixing& mixing) {
   const DecisionMix& b1 = mixing.bottleneck_bits;
   const torch::Tensor columns = project_weight.narrow(1, path.hidden_offset, path.hidden_channels);
-  std::vector<torch::Tensor> inputs, weights;
-  for (const std::size_t i : b1.active) {
-    const int bits = slot_.bottleneck_bits[i];
-    if (options_.exact_bit_mixing) {
-      inputs.push_back(path.project_input_quantizer->forward(hidden, bits));
-    }
-    weights.push_back(path.project_weight_quantizer->forward(columns, bits));
-  }
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
     std::vector<torch::Tensor> convs;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      convs.push_back(pointwise_conv2d(inputs[i], weights[i]));
+    for (const std::size_t i : b1.active) {
+      const int bits = slot_.bottleneck_bits[i];
+      const torch::Tensor input = path.project_input_quantizer->forward(hidden, bits);
+      const torch::Tensor weight = path.project_weight_quantizer->forward(columns, bits);
+      convs.push_back(pointwise_conv2d(input, weight));
     }
     y = weighted_sum(convs, b1.weights);
   } else {
     // NOTE: an approximation when b1 is soft; see expand().
-    torch::Tensor weight;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      weight = add_scaled_weight(weight, weights[i], b1.coefficients[i]);
-    }
+    const torch::Tensor weight =
+        mixed_quantized_weight(*path.project_weight_quantizer, columns, slot_.bottleneck_bits, b1);
     const torch::Tensor input =
         mixed_quantized_input(*path.project_input_quantizer, hidden, slot_.bottleneck_bits, b1);
     y = pointwise_conv2d(input, weight);

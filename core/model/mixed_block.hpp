@@ -140,6 +140,7 @@ class MixedBlockImpl : public torch::nn::Module {
   torch::Tensor project(const ExpansionPath& path, const torch::Tensor& hidden,
                         const Mixing& mixing);
   torch::Tensor depthwise_weight(const ExpansionPath& path, int bits, const Mixing& mixing);
+  torch::Tensor mixed_depthwise_weight(const ExpansionPath& path, const Mixing& mixing);
   torch::Tensor path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,
                                 const torch::Tensor& bias, std::int64_t offset,
                                 const torch::Tensor& running_mean,

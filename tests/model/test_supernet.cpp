@@ -3,6 +3,7 @@
 // per-image and fast bit-mixing modes. Double precision throughout.
 #include "tests/support/torch_doctest.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -101,6 +102,80 @@ torch::Tensor reference_block(MixedBlockImpl& block, const torch::Tensor& x,
   torch::Tensor output = torch::zeros({}, kDouble);
   for (std::size_t s = 0; s < slot.skip_choices.size(); ++s) {
     output = output + w.skip[s] * (slot.skip_choices[s] == 1 ? x : block_output);
+  }
+  return output;
+}
+
+// sum_i w[i] * quantizer.forward(t, bits[i]): the reference for the mixed
+// tensors of fast bit mixing.
+torch::Tensor loop_mix(nasq::sdk::QuantizerOp& quantizer, const torch::Tensor& t,
+                       const std::vector<int>& bits, const torch::Tensor& w) {
+  torch::Tensor sum = torch::zeros({}, kDouble);
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    sum = sum + w[static_cast<std::int64_t>(i)] * quantizer.forward(t, bits[i]);
+  }
+  return sum;
+}
+
+// The mixed block's output in fast bit mixing computed the long way, in
+// training mode. Each conv reads its input and its weight mixed over the bits
+// by loops over forward(), and the depthwise weight pads each kernel's mixture
+// to the largest kernel before mixing over the kernels.
+torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x,
+                                   const BlockWeights& w) {
+  const space::BlockSlot& slot = block.slot();
+  const std::vector<int>& b1 = slot.bottleneck_bits;
+  const std::vector<int>& b2 = slot.depthwise_bits;
+  std::int64_t max_kernel = 0;
+  for (const int kernel : slot.kernel_choices) max_kernel = std::max<std::int64_t>(max_kernel, kernel);
+  torch::Tensor residual_branch = torch::zeros({}, kDouble);
+
+  for (std::size_t p = 0; p < block.paths().size(); ++p) {
+    const model::ExpansionPath& path = block.paths()[p];
+    const std::int64_t hidden = path.hidden_channels;
+
+    torch::Tensor dw_input = x;
+    if (path.expands) {
+      const torch::Tensor weight = block.expand_weight.narrow(0, path.expand_offset, hidden);
+      const torch::Tensor conv =
+          at::conv2d(loop_mix(*block.expand_input_quantizer, x, b1, w.bottleneck_bits),
+                     loop_mix(*path.expand_weight_quantizer, weight, b1, w.bottleneck_bits));
+      dw_input = clamp_to_relu6(train_batch_norm(
+          conv, block.expand_bn_weight.narrow(0, path.expand_offset, hidden),
+          block.expand_bn_bias.narrow(0, path.expand_offset, hidden)));
+    }
+
+    torch::Tensor dw_weight = torch::zeros({}, kDouble);
+    for (std::size_t k = 0; k < slot.kernel_choices.size(); ++k) {
+      const torch::Tensor weight = block.dw_weights[k].narrow(0, path.hidden_offset, hidden);
+      const std::int64_t pad = (max_kernel - slot.kernel_choices[k]) / 2;
+      const torch::Tensor mixed = loop_mix(*path.dw_weight_quantizer, weight, b2, w.depthwise_bits);
+      dw_weight = dw_weight + w.kernel[static_cast<std::int64_t>(k)] *
+                                  torch::constant_pad_nd(mixed, {pad, pad, pad, pad});
+    }
+    const torch::Tensor dw_conv =
+        at::conv2d(loop_mix(*path.dw_input_quantizer, dw_input, b2, w.depthwise_bits), dw_weight,
+                   {}, slot.stride, max_kernel / 2, 1, hidden);
+    const torch::Tensor dw_output = clamp_to_relu6(
+        train_batch_norm(dw_conv, block.dw_bn_weight.narrow(0, path.hidden_offset, hidden),
+                         block.dw_bn_bias.narrow(0, path.hidden_offset, hidden)));
+
+    const torch::Tensor project_weight = block.project_weight.narrow(1, path.hidden_offset, hidden);
+    const torch::Tensor project_conv =
+        at::conv2d(loop_mix(*path.project_input_quantizer, dw_output, b1, w.bottleneck_bits),
+                   loop_mix(*path.project_weight_quantizer, project_weight, b1, w.bottleneck_bits));
+    const std::int64_t out = slot.output_channels;
+    const torch::Tensor projected =
+        train_batch_norm(project_conv, block.project_bn_weight.narrow(0, path.project_offset, out),
+                         block.project_bn_bias.narrow(0, path.project_offset, out));
+    residual_branch = residual_branch + w.expansion[static_cast<std::int64_t>(p)] * projected;
+  }
+
+  const torch::Tensor block_output = slot.residual ? x + residual_branch : residual_branch;
+  torch::Tensor output = torch::zeros({}, kDouble);
+  for (std::size_t s = 0; s < slot.skip_choices.size(); ++s) {
+    output = output + w.skip[static_cast<std::int64_t>(s)] *
+                          (slot.skip_choices[s] == 1 ? x : block_output);
   }
   return output;
 }
@@ -241,6 +316,59 @@ TEST_CASE("mixed block equals the per-candidate reference") {
       CHECK(output_difference <= 1e-5);
       CHECK(gradient_difference <= 1e-5);
       // The logits' gradients must be non-trivial for the check to mean anything.
+      CHECK(efficient.grads[efficient.grads.size() - 2].abs().max().item<double>() > 1e-6);
+    }
+  }
+}
+
+TEST_CASE("fast mixed block equals the loop reference") {
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(13);
+
+  // Per-channel weight scales take the default forward_mixed() loop of the
+  // linear plugin, per-tensor scales its one-pass kernel.
+  for (const bool per_channel : {false, true}) {
+    QuantizerLoader loader("linear", per_channel
+                                         ? "[quantizer.linear]\nper_channel_weights = true\n"
+                                         : "");
+    for (const int index : {0, 1}) {  // residual block, strided block
+      CAPTURE(per_channel);
+      CAPTURE(index);
+      const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
+      model::MixedBlock block(slot, *loader.quantizer,
+                              model::MixedBlockOptions{false, /*exact_bit_mixing=*/false});
+      block->to(torch::kDouble);
+      nasq::test::randomize_batch_norm(*block);
+
+      torch::Tensor input = torch::randn(
+          {kBatch, slot.input_channels, slot.input_size, slot.input_size}, kDouble);
+      if (index == 0) input = clamp_to_relu6(input);  // block 0 reads the stem's ReLU6 output
+      const torch::Tensor x = input.requires_grad_(true);
+      const std::vector<torch::Tensor> logits = random_logits(
+          {static_cast<std::int64_t>(slot.skip_choices.size()),
+           static_cast<std::int64_t>(slot.expansion_choices.size()),
+           static_cast<std::int64_t>(slot.kernel_choices.size()),
+           static_cast<std::int64_t>(slot.bottleneck_bits.size()),
+           static_cast<std::int64_t>(slot.depthwise_bits.size())});
+      auto block_weights = [&] {
+        const std::vector<torch::Tensor> w = softmax_all(logits);
+        return BlockWeights{w[0], w[1], w[2], w[3], w[4]};
+      };
+      const std::int64_t out_size = slot.output_size;
+      const torch::Tensor probe =
+          torch::randn({kBatch, slot.output_channels, out_size, out_size}, kDouble);
+
+      std::vector<torch::Tensor> tracked = parameters_of(*block);
+      tracked.insert(tracked.end(), logits.begin(), logits.end());
+      tracked.push_back(x);
+
+      const Run efficient =
+          run_and_backward([&] { return block->forward(x, block_weights()); }, probe, tracked);
+      const Run reference = run_and_backward(
+          [&] { return reference_fast_block(*block, x, block_weights()); }, probe, tracked);
+
+      CHECK(max_difference(efficient.output, reference.output) <= 1e-10);
+      CHECK(max_gradient_difference(efficient.grads, reference.grads) <= 1e-10);
       CHECK(efficient.grads[efficient.grads.size() - 2].abs().max().item<double>() > 1e-6);
     }
   }

@@ -241,6 +241,23 @@ class MixedFakeQuantFunction : public torch::autograd::Function<MixedFakeQuantFu
   }
 };
 
+// The [3, terms] table of the grids' low, high and step in T, each bound
+// rounded to T as Tensor::to() rounds it.
+template <typename T>
+torch::Tensor make_grid_table(const std::vector<GridBounds>& grids) {
+  const auto terms = static_cast<std::int64_t>(grids.size());
+  torch::Tensor table = torch::empty({3, terms}, torch::CppTypeToScalarType<T>::value);
+  T* low = table.data_ptr<T>();
+  T* high = low + terms;
+  T* step = high + terms;
+  for (std::size_t b = 0; b < grids.size(); ++b) {
+    low[b] = static_cast<T>(grids[b].low);
+    high[b] = static_cast<T>(grids[b].high);
+    step[b] = static_cast<T>(grids[b].step);
+  }
+  return table;
+}
+
 }  // namespace
 
 torch::Tensor mixed_fake_quantize(const torch::Tensor& x, const std::vector<GridBounds>& grids,
@@ -262,12 +279,9 @@ torch::Tensor mixed_fake_quantize(const torch::Tensor& x, const std::vector<Grid
   const torch::Tensor input = x.contiguous(x.suggest_memory_format());
   const torch::Tensor coefficients =
       mixing_weights.to(x.scalar_type()).reshape({-1, terms}).contiguous();
-  std::vector<double> table;
-  for (const GridBounds& grid : grids) table.push_back(grid.low);
-  for (const GridBounds& grid : grids) table.push_back(grid.high);
-  for (const GridBounds& grid : grids) table.push_back(grid.step);
-  const torch::Tensor grid_table =
-      torch::tensor(table, torch::kDouble).view({3, terms}).to(x.scalar_type());
+  const torch::Tensor grid_table = x.scalar_type() == torch::kDouble
+                                       ? make_grid_table<double>(grids)
+                                       : make_grid_table<float>(grids);
   return MixedFakeQuantFunction::apply(input, coefficients, grid_table);
 }
 

@@ -27,21 +27,36 @@ constexpr const char* kPluginName = "linear";
 constexpr int kMinBits = 2;
 constexpr int kMaxBits = 16;
 
-// The bounds that quantize_with_clip() uses for the 0-dim clipping level
-// `clip` at each of `bits`, computed with the same rounding in `dtype`.
-std::vector<fq::GridBounds> grid_bounds(const torch::Tensor& clip, torch::ScalarType dtype,
-                                        const std::vector<int>& bits, bool unsigned_grid) {
+// The bounds that quantize_with_clip() uses for the clipping level `clip` at
+// each of `bits`, computed in T (the compute dtype, float or double). The
+// scalar max and division round exactly as the 0-dim tensor ops of
+// clip_level() and level / levels do, without a tensor op per bit-width.
+template <typename T>
+std::vector<fq::GridBounds> grid_bounds_typed(double clip, torch::ScalarType dtype,
+                                              const std::vector<int>& bits, bool unsigned_grid) {
+  const T clip_value = static_cast<T>(clip);
   std::vector<fq::GridBounds> grids;
   for (const int b : bits) {
-    const torch::Tensor level = fq::clip_level(clip, dtype, b);
-    const torch::Tensor step = level / static_cast<double>(fq::grid_levels(b, unsigned_grid));
+    // clamp_min(): a NaN clip stays NaN.
+    const T floor = static_cast<T>(fq::min_clip_level(dtype, b));
+    const T level = clip_value < floor ? floor : clip_value;
+    const T step = level / static_cast<T>(fq::grid_levels(b, unsigned_grid));
     fq::GridBounds grid;
-    grid.high = level.item<double>();
+    grid.high = level;
     grid.low = unsigned_grid ? 0.0 : -grid.high;
-    grid.step = step.item<double>();
+    grid.step = step;
     grids.push_back(grid);
   }
   return grids;
+}
+
+// The bounds of grid_bounds_typed() for the 0-dim clipping level `clip` in
+// `dtype`, float or double.
+std::vector<fq::GridBounds> grid_bounds(const torch::Tensor& clip, torch::ScalarType dtype,
+                                        const std::vector<int>& bits, bool unsigned_grid) {
+  const double clip_value = clip.item<double>();
+  if (dtype == torch::kDouble) return grid_bounds_typed<double>(clip_value, dtype, bits, unsigned_grid);
+  return grid_bounds_typed<float>(clip_value, dtype, bits, unsigned_grid);
 }
 
 // Raises std::logic_error when forward_mixed() receives a bit-width that the
