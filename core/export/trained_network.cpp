@@ -84,6 +84,8 @@ void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem:
                      error.what_without_backtrace());
   }
 
+  // NOTE: bit-widths do not change tensor shapes, so an arch.json whose bits
+  // were edited after training passes this check and exports at the new bits.
   ShapeMap stored;
   collect_archive_shapes(archive, "", stored);
   const std::string mismatch = first_mismatch(stored, network_shapes(network));
