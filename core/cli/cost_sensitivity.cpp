@@ -68,9 +68,13 @@ std::string bits_header(const std::string& decision, const std::vector<int>& bit
   std::string values;
   for (const int value : bits) {
     if (value == reference) continue;
-    values += (values.empty() ? "" : ",") + std::to_string(value);
+    if (!values.empty()) values += ',';
+    values += std::to_string(value);
   }
-  return decision + "=" + (values.empty() ? "(no lower bits)" : values);
+  std::string text = decision;
+  text += '=';
+  text += values.empty() ? std::string("(no lower bits)") : values;
+  return text;
 }
 
 void print_tables(const std::vector<SensitivityTable>& tables, const SensitivitySpace& described,

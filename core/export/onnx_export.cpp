@@ -48,7 +48,12 @@ constexpr Container kInt8{torch::kChar, -128, 127};
 constexpr Container kUint8{torch::kByte, 0, 255};
 
 std::string grid_text(const sdk::QuantizationGrid& grid) {
-  return "{" + std::to_string(grid.min_level) + ", ..., " + std::to_string(grid.max_level) + "}";
+  std::string text = "{";
+  text += std::to_string(grid.min_level);
+  text += ", ..., ";
+  text += std::to_string(grid.max_level);
+  text += "}";
+  return text;
 }
 
 // int8 for a grid with negative integers, uint8 for a grid without.
@@ -408,7 +413,8 @@ std::filesystem::path export_onnx(const TrainedNetwork& trained,
       for (const float value : values) {
         char number[32];
         std::snprintf(number, sizeof number, "%.9g", value);
-        text += (text.empty() ? "" : ",") + std::string(number);
+        if (!text.empty()) text += ',';
+        text += number;
       }
       return text;
     };

@@ -105,7 +105,7 @@ void MetricsFile::append(const std::vector<std::pair<std::string, double>>& row)
 std::filesystem::path new_run_directory(const Stack& stack) {
   const std::filesystem::path output(stack.get_string("run.output_dir"));
   const std::filesystem::path base =
-      output.is_absolute() ? output : stack.base_directory() / output;
+      (output.is_absolute() ? output : stack.base_directory() / output).lexically_normal();
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
