@@ -237,6 +237,54 @@ double max_gradient_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
+// Differences between a mixed block and a reference computation of it with
+// soft weights on all five decisions, for loss = sum(output * probe).
+struct BlockComparison {
+  double output_difference = 0.0;
+  double gradient_difference = 0.0;
+  double largest_logit_gradient = 0.0;  // of the last decision (b2)
+};
+
+using BlockReference =
+    std::function<torch::Tensor(MixedBlockImpl&, const torch::Tensor&, const BlockWeights&)>;
+
+// Runs `block` (in double, batch norm randomized) and `reference` on the same
+// random input, weights and probe; block 0 reads the stem's ReLU6 output.
+BlockComparison compare_block(model::MixedBlock& block, const space::BlockSlot& slot,
+                              const BlockReference& reference) {
+  block->to(torch::kDouble);
+  nasq::test::randomize_batch_norm(*block);
+
+  torch::Tensor input =
+      torch::randn({kBatch, slot.input_channels, slot.input_size, slot.input_size}, kDouble);
+  if (slot.index == 0) input = clamp_to_relu6(input);
+  const torch::Tensor x = input.requires_grad_(true);
+  const std::vector<torch::Tensor> logits = random_logits(
+      {static_cast<std::int64_t>(slot.skip_choices.size()),
+       static_cast<std::int64_t>(slot.expansion_choices.size()),
+       static_cast<std::int64_t>(slot.kernel_choices.size()),
+       static_cast<std::int64_t>(slot.bottleneck_bits.size()),
+       static_cast<std::int64_t>(slot.depthwise_bits.size())});
+  auto block_weights = [&] {
+    const std::vector<torch::Tensor> w = softmax_all(logits);
+    return BlockWeights{w[0], w[1], w[2], w[3], w[4]};
+  };
+  const torch::Tensor probe = torch::randn(
+      {kBatch, slot.output_channels, slot.output_size, slot.output_size}, kDouble);
+
+  std::vector<torch::Tensor> tracked = parameters_of(*block);
+  tracked.insert(tracked.end(), logits.begin(), logits.end());
+  tracked.push_back(x);
+
+  const Run efficient =
+      run_and_backward([&] { return block->forward(x, block_weights()); }, probe, tracked);
+  const Run expected =
+      run_and_backward([&] { return reference(*block, x, block_weights()); }, probe, tracked);
+  return {max_difference(efficient.output, expected.output),
+          max_gradient_difference(efficient.grads, expected.grads),
+          efficient.grads[efficient.grads.size() - 2].abs().max().item<double>()};
+}
+
 space::Architecture random_architecture(const space::SearchSpace& space) {
   std::vector<int> indices;
   for (const std::int64_t count : choice_counts(space)) {
@@ -278,45 +326,14 @@ TEST_CASE("mixed block equals the per-candidate reference") {
       const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
       model::MixedBlock block(slot, *loader.quantizer,
                               model::MixedBlockOptions{shared, /*exact_bit_mixing=*/true});
-      block->to(torch::kDouble);
-      nasq::test::randomize_batch_norm(*block);
-
-      torch::Tensor input = torch::randn(
-          {kBatch, slot.input_channels, slot.input_size, slot.input_size}, kDouble);
-      if (index == 0) input = clamp_to_relu6(input);  // block 0 reads the stem's ReLU6 output
-      const torch::Tensor x = input.requires_grad_(true);
-      const std::vector<torch::Tensor> logits = random_logits(
-          {static_cast<std::int64_t>(slot.skip_choices.size()),
-           static_cast<std::int64_t>(slot.expansion_choices.size()),
-           static_cast<std::int64_t>(slot.kernel_choices.size()),
-           static_cast<std::int64_t>(slot.bottleneck_bits.size()),
-           static_cast<std::int64_t>(slot.depthwise_bits.size())});
-      auto block_weights = [&] {
-        const std::vector<torch::Tensor> w = softmax_all(logits);
-        return BlockWeights{w[0], w[1], w[2], w[3], w[4]};
-      };
-      const std::int64_t out_size = slot.output_size;
-      const torch::Tensor probe =
-          torch::randn({kBatch, slot.output_channels, out_size, out_size}, kDouble);
-
-      std::vector<torch::Tensor> tracked = parameters_of(*block);
-      tracked.insert(tracked.end(), logits.begin(), logits.end());
-      tracked.push_back(x);
-
-      const Run efficient =
-          run_and_backward([&] { return block->forward(x, block_weights()); }, probe, tracked);
-      const Run reference = run_and_backward(
-          [&] { return reference_block(*block, x, block_weights()); }, probe, tracked);
-
-      const double output_difference = max_difference(efficient.output, reference.output);
-      const double gradient_difference = max_gradient_difference(efficient.grads, reference.grads);
+      const BlockComparison comparison = compare_block(block, slot, reference_block);
       MESSAGE("block " << index << std::string(shared ? " shared" : " separate")
-                       << ": max |output difference| " << output_difference
-                       << ", max |gradient difference| " << gradient_difference);
-      CHECK(output_difference <= 1e-5);
-      CHECK(gradient_difference <= 1e-5);
+                       << ": max |output difference| " << comparison.output_difference
+                       << ", max |gradient difference| " << comparison.gradient_difference);
+      CHECK(comparison.output_difference <= 1e-5);
+      CHECK(comparison.gradient_difference <= 1e-5);
       // The logits' gradients must be non-trivial for the check to mean anything.
-      CHECK(efficient.grads[efficient.grads.size() - 2].abs().max().item<double>() > 1e-6);
+      CHECK(comparison.largest_logit_gradient > 1e-6);
     }
   }
 }
@@ -337,39 +354,10 @@ TEST_CASE("fast mixed block equals the loop reference") {
       const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
       model::MixedBlock block(slot, *loader.quantizer,
                               model::MixedBlockOptions{false, /*exact_bit_mixing=*/false});
-      block->to(torch::kDouble);
-      nasq::test::randomize_batch_norm(*block);
-
-      torch::Tensor input = torch::randn(
-          {kBatch, slot.input_channels, slot.input_size, slot.input_size}, kDouble);
-      if (index == 0) input = clamp_to_relu6(input);  // block 0 reads the stem's ReLU6 output
-      const torch::Tensor x = input.requires_grad_(true);
-      const std::vector<torch::Tensor> logits = random_logits(
-          {static_cast<std::int64_t>(slot.skip_choices.size()),
-           static_cast<std::int64_t>(slot.expansion_choices.size()),
-           static_cast<std::int64_t>(slot.kernel_choices.size()),
-           static_cast<std::int64_t>(slot.bottleneck_bits.size()),
-           static_cast<std::int64_t>(slot.depthwise_bits.size())});
-      auto block_weights = [&] {
-        const std::vector<torch::Tensor> w = softmax_all(logits);
-        return BlockWeights{w[0], w[1], w[2], w[3], w[4]};
-      };
-      const std::int64_t out_size = slot.output_size;
-      const torch::Tensor probe =
-          torch::randn({kBatch, slot.output_channels, out_size, out_size}, kDouble);
-
-      std::vector<torch::Tensor> tracked = parameters_of(*block);
-      tracked.insert(tracked.end(), logits.begin(), logits.end());
-      tracked.push_back(x);
-
-      const Run efficient =
-          run_and_backward([&] { return block->forward(x, block_weights()); }, probe, tracked);
-      const Run reference = run_and_backward(
-          [&] { return reference_fast_block(*block, x, block_weights()); }, probe, tracked);
-
-      CHECK(max_difference(efficient.output, reference.output) <= 1e-10);
-      CHECK(max_gradient_difference(efficient.grads, reference.grads) <= 1e-10);
-      CHECK(efficient.grads[efficient.grads.size() - 2].abs().max().item<double>() > 1e-6);
+      const BlockComparison comparison = compare_block(block, slot, reference_fast_block);
+      CHECK(comparison.output_difference <= 1e-10);
+      CHECK(comparison.gradient_difference <= 1e-10);
+      CHECK(comparison.largest_logit_gradient > 1e-6);
     }
   }
 }
