@@ -21,6 +21,16 @@
 #include "nasq/sdk/error.hpp"
 
 namespace nasq::exporting {
+
+std::string architecture_text(const space::Architecture& architecture) {
+  std::string text;
+  for (const space::BlockChoice& block : architecture.blocks) {
+    if (!text.empty()) text += "; ";
+    text += space::block_label(block);
+  }
+  return text;
+}
+
 namespace {
 
 using ShapeMap = std::map<std::string, std::vector<std::int64_t>>;
@@ -30,6 +40,7 @@ using ShapeMap = std::map<std::string, std::vector<std::int64_t>>;
 void collect_archive_shapes(torch::serialize::InputArchive& archive, const std::string& prefix,
                             ShapeMap& shapes) {
   for (const std::string& key : archive.keys()) {
+    if (prefix.empty() && key == kModelArchitectureKey) continue;
     torch::serialize::InputArchive child;
     if (archive.try_read(key, child)) {
       collect_archive_shapes(child, prefix + key + ".", shapes);
@@ -74,6 +85,8 @@ std::string first_mismatch(const ShapeMap& stored, const ShapeMap& expected) {
   return "";
 }
 
+}  // namespace
+
 void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem::path& model_file,
                      const std::filesystem::path& architecture_file) {
   torch::serialize::InputArchive archive;
@@ -84,8 +97,21 @@ void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem:
                      error.what_without_backtrace());
   }
 
-  // NOTE: bit-widths do not change tensor shapes, so an arch.json whose bits
-  // were edited after training passes this check and exports at the new bits.
+  // Bit-widths do not change tensor shapes, so the labels that training
+  // recorded (with bits) are compared too. Files written before training
+  // recorded them have no labels to compare.
+  torch::Tensor trained_labels;
+  if (archive.try_read(kModelArchitectureKey, trained_labels)) {
+    const torch::Tensor bytes = trained_labels.contiguous();
+    const std::string trained(bytes.data_ptr<std::uint8_t>(),
+                              bytes.data_ptr<std::uint8_t>() + bytes.numel());
+    const std::string current = architecture_text(network.architecture());
+    if (trained != current) {
+      throw sdk::Error(model_file.string() + " was trained for the architecture \"" + trained +
+                       "\", but " + architecture_file.string() + " describes \"" + current +
+                       "\"; both files must come from the same run");
+    }
+  }
   ShapeMap stored;
   collect_archive_shapes(archive, "", stored);
   const std::string mismatch = first_mismatch(stored, network_shapes(network));
@@ -130,8 +156,6 @@ data::Normalization read_normalization(const std::filesystem::path& file, std::i
                      "; rerun the train stage to rewrite it");
   }
 }
-
-}  // namespace
 
 TrainedNetwork load_trained_network(PluginFactory& factory,
                                     const std::filesystem::path& run_directory) {

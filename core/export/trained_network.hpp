@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "core/data/image_set.hpp"
 #include "core/model/supernet.hpp"
@@ -26,6 +27,18 @@ struct TrainedNetwork {
   // empty for runs trained before that file existed.
   std::optional<data::Normalization> normalization;
 };
+
+// Key of model.pt's entry with architecture_text() of the trained network.
+inline constexpr const char* kModelArchitectureKey = "nasq.architecture";
+
+// Block labels with bits, such as "MB6 5x5 [4,2]; skip; ...".
+std::string architecture_text(const space::Architecture& architecture);
+
+// Loads model.pt into `network`. Throws sdk::Error naming both files when
+// the tensors do not match the network of arch.json (a tensor missing, extra
+// or of another shape), or when model.pt records another architecture.
+void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem::path& model_file,
+                     const std::filesystem::path& architecture_file);
 
 // Builds the discrete network of RUN_DIR/arch.json with the stack's search
 // space and quantizer, loads RUN_DIR/model.pt into it and puts it in

@@ -9,6 +9,7 @@
 #include "core/data/batch_loader.hpp"
 #include "core/data/dataset.hpp"
 #include "core/data/stack_options.hpp"
+#include "core/export/trained_network.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/torch_plugins.hpp"
 #include "core/report/formatting.hpp"
@@ -167,9 +168,7 @@ std::string run_evaluation(PluginFactory& factory, const std::filesystem::path& 
     throw sdk::Error("cannot evaluate " + run_directory.string() + ": " + model_file.string() +
                      " not found; run the train stage first");
   }
-  torch::serialize::InputArchive archive;
-  archive.load_from(model_file.string());
-  network->load(archive);
+  exporting::load_model_file(*network, model_file, architecture_file);
   const torch::Device device = data::parse_device(stack.get_string("run.device"));
   network->to(device);
 

@@ -13,6 +13,7 @@
 #include "core/data/batch_loader.hpp"
 #include "core/data/dataset.hpp"
 #include "core/data/stack_options.hpp"
+#include "core/export/trained_network.hpp"
 #include "core/model/layers.hpp"
 #include "core/model/supernet.hpp"
 #include "core/plugin/torch_plugins.hpp"
@@ -294,6 +295,10 @@ void Trainer::run(bool resume) {
   replace_file_atomically(directory_ / "model.pt", [&](const std::filesystem::path& path) {
     torch::serialize::OutputArchive archive;
     network_->save(archive);
+    const std::string labels = exporting::architecture_text(architecture_);
+    archive.write(exporting::kModelArchitectureKey,
+                  torch::tensor(std::vector<std::uint8_t>(labels.begin(), labels.end()),
+                                torch::kUInt8));
     archive.save_to(path.string());
   });
 }

@@ -213,3 +213,27 @@ TEST_CASE("resume names a missing run directory") {
     CHECK_FALSE(fs::exists("never-ran"));
   }
 }
+
+TEST_CASE("evaluate rejects bits edited after training") {
+  REQUIRE(fs::exists("full/model.pt"));
+  fs::remove_all("edited");
+  fs::copy("full", "edited", fs::copy_options::recursive);
+  nlohmann::json architecture = nlohmann::json::parse(read_text("edited/arch.json"));
+  // Bits do not change the shapes of the trained tensors.
+  bool edited = false;
+  for (auto& block : architecture.at("blocks")) {
+    if (block.at("skip").get<bool>()) continue;
+    block["bottleneck_bits"] = block.at("bottleneck_bits").get<int>() == 8 ? 4 : 8;
+    edited = true;
+    break;
+  }
+  REQUIRE(edited);
+  nasq::test::write_text("edited/arch.json", architecture.dump(2));
+  for (const char* stage : {"evaluate", "export"}) {
+    const auto result = run_command(nasq::test::nasq_command() +
+                                    " run tiny.toml --resume edited --stages " + stage);
+    INFO(stage << ": " << result.err);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("edited/model.pt was trained for the architecture") != std::string::npos);
+  }
+}
