@@ -43,9 +43,8 @@ void load_model_file(model::DiscreteNetworkImpl& network, const std::filesystem:
 // Builds the discrete network of RUN_DIR/arch.json with the stack's search
 // space and quantizer, loads RUN_DIR/model.pt into it and puts it in
 // evaluation mode. Throws sdk::Error naming the file when arch.json or
-// model.pt is missing or unreadable, or when model.pt's tensors do not match
-// the network of arch.json (a tensor missing, extra or of another shape), and
-// when normalization.json exists but is not a valid normalization.
+// model.pt is missing or unreadable, or when load_model_file() rejects
+// model.pt. Also throws when normalization.json exists but is invalid.
 TrainedNetwork load_trained_network(PluginFactory& factory,
                                     const std::filesystem::path& run_directory);
 

@@ -2,6 +2,8 @@
 // mixed inside each path, paths and skip mixed at the block output.
 #include "core/model/mixed_block.hpp"
 
+#include <functional>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -367,41 +369,41 @@ torch::Tensor MixedBlockImpl::expand(const ExpansionPath& path, const ExpansionI
   return relu6_in_place(y);
 }
 
-// sum_k w_k pad(q_w(W_k, bits)): the path's active kernels at `bits`,
-// zero-padded to the largest active kernel and mixed by the k weights.
-torch::Tensor MixedBlockImpl::depthwise_weight(const ExpansionPath& path, int bits,
-                                               const Mixing& mixing) {
+// sum_k w_k pad(quantize(W_k)): the path's rows of each active kernel,
+// quantized, zero-padded to the largest active kernel and mixed by the k weights.
+torch::Tensor MixedBlockImpl::kernel_mixture(
+    const ExpansionPath& path, const Mixing& mixing,
+    const std::function<torch::Tensor(const torch::Tensor&)>& quantize) {
   const DecisionMix& k = mixing.kernel;
   torch::Tensor mixed;
   for (std::size_t i = 0; i < k.active.size(); ++i) {
     const torch::Tensor rows =
         dw_weights[k.active[i]].narrow(0, path.hidden_offset, path.hidden_channels);
     const std::int64_t pad = (mixing.max_kernel - rows.size(-1)) / 2;
-    torch::Tensor quantized = path.dw_weight_quantizer->forward(rows, bits);
+    torch::Tensor quantized = quantize(rows);
     if (pad > 0) quantized = torch::constant_pad_nd(quantized, {pad, pad, pad, pad});
     mixed = add_scaled_weight(mixed, quantized, k.coefficients[i]);
   }
   return mixed;
 }
 
-// sum_k w_k pad(sum_j g_j q_w(W_k, b_j)): each active kernel mixed over the
-// b2 weights g first, then zero-padded to the largest active kernel and mixed
-// by the k weights. Both mixes are linear, so this equals the b2 mixture of
-// depthwise_weight() up to float rounding.
+// The kernel mixture with every kernel quantized at `bits`.
+torch::Tensor MixedBlockImpl::depthwise_weight(const ExpansionPath& path, int bits,
+                                               const Mixing& mixing) {
+  return kernel_mixture(path, mixing, [&](const torch::Tensor& rows) {
+    return path.dw_weight_quantizer->forward(rows, bits);
+  });
+}
+
+// The kernel mixture with each kernel mixed over the b2 weights first. Both
+// mixes are linear, so this equals the b2 mixture of depthwise_weight() up to
+// float rounding.
 torch::Tensor MixedBlockImpl::mixed_depthwise_weight(const ExpansionPath& path,
                                                      const Mixing& mixing) {
-  const DecisionMix& k = mixing.kernel;
-  torch::Tensor mixed;
-  for (std::size_t i = 0; i < k.active.size(); ++i) {
-    const torch::Tensor rows =
-        dw_weights[k.active[i]].narrow(0, path.hidden_offset, path.hidden_channels);
-    const std::int64_t pad = (mixing.max_kernel - rows.size(-1)) / 2;
-    torch::Tensor quantized = mixed_quantized_weight(*path.dw_weight_quantizer, rows,
-                                                     slot_.depthwise_bits, mixing.depthwise_bits);
-    if (pad > 0) quantized = torch::constant_pad_nd(quantized, {pad, pad, pad, pad});
-    mixed = add_scaled_weight(mixed, quantized, k.coefficients[i]);
-  }
-  return mixed;
+  return kernel_mixture(path, mixing, [&](const torch::Tensor& rows) {
+    return mixed_quantized_weight(*path.dw_weight_quantizer, rows, slot_.depthwise_bits,
+                                  mixing.depthwise_bits);
+  });
 }
 
 // ReLU6(BN(depthwise conv)) of the path's hidden tensor, mixed over k and b2.

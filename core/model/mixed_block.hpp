@@ -37,6 +37,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -139,6 +140,8 @@ class MixedBlockImpl : public torch::nn::Module {
                           const Mixing& mixing);
   torch::Tensor project(const ExpansionPath& path, const torch::Tensor& hidden,
                         const Mixing& mixing);
+  torch::Tensor kernel_mixture(const ExpansionPath& path, const Mixing& mixing,
+                               const std::function<torch::Tensor(const torch::Tensor&)>& quantize);
   torch::Tensor depthwise_weight(const ExpansionPath& path, int bits, const Mixing& mixing);
   torch::Tensor mixed_depthwise_weight(const ExpansionPath& path, const Mixing& mixing);
   torch::Tensor path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,

@@ -61,7 +61,7 @@ TEST_CASE("resume rejects a file that is no checkpoint") {
   REQUIRE(fs::exists("full/model.pt"));
   fs::remove_all("foreign");
   fs::copy("full", "foreign", fs::copy_options::recursive);
-  // model.pt is a LibTorch archive, but holds a network instead of a search checkpoint.
+  // model.pt is a LibTorch archive that contains a network, not a search checkpoint.
   fs::copy_file("foreign/model.pt", "foreign/checkpoint.pt", fs::copy_options::overwrite_existing);
   const auto search = run_command(nasq::test::nasq_command() + " search tiny.toml --resume foreign");
   CHECK(search.exit_code == 1);

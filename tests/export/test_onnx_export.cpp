@@ -372,14 +372,11 @@ TEST_CASE("export rejects untrained activation scales") {
 }
 
 TEST_CASE("export writes model.onnx of a run") {
-  Stack stack = Stack::parse(test::kTinyStack, "tiny.toml");
-  stack.validate_core();
-  PluginRegistry registry;
-  registry.scan({NASQ_PLUGIN_OUTPUT_DIR});
-  PluginFactory factory(stack, registry);
-  const space::SearchSpace space = space::load_search_space(stack);
+  QuantizerSetup tiny("linear", test::kTinyStack);
+  PluginFactory& factory = *tiny.factory;
+  const space::SearchSpace space = space::load_search_space(tiny.stack);
   const space::Architecture architecture = space::largest_architecture(space);
-  const std::shared_ptr<sdk::Quantizer> quantizer = create_quantizer(factory, "linear");
+  const std::shared_ptr<sdk::Quantizer>& quantizer = tiny.quantizer;
   model::DiscreteNetwork network(space, architecture, *quantizer);
   calibrate(*network, test::fashion_mnist_test_batch(16));
   write_run("complete", space, architecture, *network);
@@ -415,12 +412,9 @@ TEST_CASE("export writes model.onnx of a run") {
 }
 
 TEST_CASE("export names missing model.pt") {
-  Stack stack = Stack::parse(test::kTinyStack, "tiny.toml");
-  stack.validate_core();
-  PluginRegistry registry;
-  registry.scan({NASQ_PLUGIN_OUTPUT_DIR});
-  PluginFactory factory(stack, registry);
-  const space::SearchSpace space = space::load_search_space(stack);
+  QuantizerSetup tiny("linear", test::kTinyStack);
+  PluginFactory& factory = *tiny.factory;
+  const space::SearchSpace space = space::load_search_space(tiny.stack);
   fs::remove_all("no-model");
   fs::create_directories("no-model");
   space::save_architecture(space, space::largest_architecture(space), "no-model/arch.json");
@@ -430,13 +424,10 @@ TEST_CASE("export names missing model.pt") {
 }
 
 TEST_CASE("export rejects mismatched architecture") {
-  Stack stack = Stack::parse(test::kTinyStack, "tiny.toml");
-  stack.validate_core();
-  PluginRegistry registry;
-  registry.scan({NASQ_PLUGIN_OUTPUT_DIR});
-  PluginFactory factory(stack, registry);
-  const space::SearchSpace space = space::load_search_space(stack);
-  const std::shared_ptr<sdk::Quantizer> quantizer = create_quantizer(factory, "linear");
+  QuantizerSetup tiny("linear", test::kTinyStack);
+  PluginFactory& factory = *tiny.factory;
+  const space::SearchSpace space = space::load_search_space(tiny.stack);
+  const std::shared_ptr<sdk::Quantizer>& quantizer = tiny.quantizer;
   const space::Architecture trained = space::largest_architecture(space);
   model::DiscreteNetwork network(space, trained, *quantizer);
 
