@@ -158,8 +158,10 @@ SectionSchema search_section() {
                   0, 1),
            choice("weight_lr_schedule", "cosine", {"cosine", "constant"},
                   "learning-rate schedule of the weights over all search steps"),
-           choice("weight_sharing", "shared", {"shared", "separate"},
-                  "expansion ratios as channel masks of one conv, or separate branches"),
+           choice("weight_sharing", "masked", {"masked", "shared", "separate"},
+                  "expansion ratios as channel masks of the widest one's path (masked, an "
+                  "approximation), one path each on shared parameters (shared), or separate "
+                  "parameters and paths (separate)"),
            choice("bit_mixing", "fast", {"fast", "exact"},
                   "mix quantized weights and activations before one conv (fast), or one conv "
                   "per bit choice (exact)"),

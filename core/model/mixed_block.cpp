@@ -1,5 +1,6 @@
-// The supernet's MB block: one path per expansion ratio, kernels and bit-widths
-// mixed inside each path, paths and skip mixed at the block output.
+// The supernet's MB block: one path per expansion ratio (or the expanding
+// ratios as channel masks of one path), kernels and bit-widths mixed inside
+// each path, paths and skip mixed at the block output.
 #include "core/model/mixed_block.hpp"
 
 #include <functional>
@@ -163,6 +164,10 @@ struct MixedBlockImpl::Mixing {
 MixedBlockImpl::MixedBlockImpl(const space::BlockSlot& slot, const sdk::Quantizer& quantizer,
                                MixedBlockOptions options)
     : slot_(slot), options_(options) {
+  if (options_.masked_expansion && !options_.shared_weights) {
+    throw sdk::Error("masked expansion needs shared weights: the channel masks select rows of "
+                     "one set of parameters");
+  }
   build_paths();
   register_tensors();
   register_quantizers(quantizer);
@@ -288,15 +293,8 @@ torch::Tensor MixedBlockImpl::forward(const torch::Tensor& x, const BlockWeights
 
   torch::Tensor block;
   if (keep) {
-    const ExpansionInputs expansion_inputs = quantize_expansion_input(x, mixing);
-    std::vector<torch::Tensor> path_outputs;
-    for (const std::size_t p : mixing.expansion.active) {
-      const ExpansionPath& path = paths_[p];
-      const torch::Tensor hidden = path.expands ? expand(path, expansion_inputs, mixing) : x;
-      path_outputs.push_back(project(path, depthwise(path, hidden, mixing), mixing));
-    }
-    const torch::Tensor residual_branch = weighted_sum(path_outputs, mixing.expansion.weights);
-    block = slot_.residual ? x + residual_branch : residual_branch;
+    const torch::Tensor branch = residual_branch(x, mixing);
+    block = slot_.residual ? x + branch : branch;
   }
 
   std::vector<torch::Tensor> candidates;
@@ -304,6 +302,73 @@ torch::Tensor MixedBlockImpl::forward(const torch::Tensor& x, const BlockWeights
     candidates.push_back(slot_.skip_choices[i] == 1 ? x : block);
   }
   return weighted_sum(candidates, mixing.skip.weights);
+}
+
+// The projection of the depthwise conv of the path's hidden tensor, before
+// the m weight.
+torch::Tensor MixedBlockImpl::path_output(const ExpansionPath& path, const torch::Tensor& x,
+                                          const ExpansionInputs& inputs, const Mixing& mixing,
+                                          const torch::Tensor& column_scale) {
+  const torch::Tensor hidden = path.expands ? expand(path, inputs, mixing) : x;
+  return project(path, depthwise(path, hidden, mixing), mixing, column_scale);
+}
+
+// F(x): the outputs of the active paths mixed by the m weights. With masked
+// expansion, the expanding paths up to the widest one with a non-zero weight
+// (L) run as L, its projection reading the channel mask, and enter the
+// mixture with the sum of their weights. Wider paths, active only because
+// the weights need a gradient, run on their own: their weights are 0, so the
+// output is the one of L, which keeps one-hot weights exact.
+torch::Tensor MixedBlockImpl::residual_branch(const torch::Tensor& x, const Mixing& mixing) {
+  const ExpansionInputs inputs = quantize_expansion_input(x, mixing);
+  const DecisionMix& m = mixing.expansion;
+
+  std::vector<std::size_t> masked;  // positions in m.active
+  const ExpansionPath* widest = nullptr;
+  if (options_.masked_expansion) {
+    torch::Tensor used = m.weights.detach().ne(0);
+    if (used.dim() == 2) used = used.any(0);
+    used = used.cpu().contiguous();
+    const bool* nonzero = used.data_ptr<bool>();
+    for (std::size_t i = 0; i < m.active.size(); ++i) {
+      const ExpansionPath& path = paths_[m.active[i]];
+      if (!path.expands) continue;
+      if (nonzero[i] && (widest == nullptr || path.hidden_channels > widest->hidden_channels)) {
+        widest = &path;
+      }
+    }
+    for (std::size_t i = 0; widest != nullptr && i < m.active.size(); ++i) {
+      const ExpansionPath& path = paths_[m.active[i]];
+      if (path.expands && path.hidden_channels <= widest->hidden_channels) masked.push_back(i);
+    }
+    if (masked.size() < 2) masked.clear();
+  }
+  if (masked.empty()) {
+    std::vector<torch::Tensor> outputs;
+    for (const std::size_t p : m.active) outputs.push_back(path_output(paths_[p], x, inputs, mixing));
+    return weighted_sum(outputs, m.weights);
+  }
+
+  std::vector<torch::Tensor> outputs, coefficients;
+  for (std::size_t i = 0; i < m.active.size(); ++i) {
+    if (std::find(masked.begin(), masked.end(), i) != masked.end()) continue;
+    outputs.push_back(path_output(paths_[m.active[i]], x, inputs, mixing));
+    coefficients.push_back(m.coefficients[i]);
+  }
+  // mask[c] = sum of w_m over the masked paths with c < h_m: [h_L], or
+  // [N, h_L] for per-image weights.
+  torch::Tensor mask, total;
+  for (const std::size_t i : masked) {
+    const torch::Tensor& w = m.coefficients[i];
+    torch::Tensor prefix = torch::zeros({widest->hidden_channels}, x.options());
+    prefix.narrow(0, 0, paths_[m.active[i]].hidden_channels).fill_(1);
+    const torch::Tensor term = w.dim() == 0 ? w * prefix : w.unsqueeze(1) * prefix;
+    mask = mask.defined() ? mask + term : term;
+    total = total.defined() ? total + w : w;
+  }
+  outputs.push_back(path_output(*widest, x, inputs, mixing, mask));
+  coefficients.push_back(total);
+  return weighted_sum(outputs, torch::stack(coefficients, -1));
 }
 
 // The quantized block input that the expanding paths share: q_a(x, b) for
@@ -433,12 +498,21 @@ torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::
   return relu6_in_place(y);
 }
 
-// BN(sum_i g_i conv(q_a(z, b_i), q_w(W_p, b_i))): the path's linear projection,
-// mixed over b1.
+// BN(sum_i g_i conv(q_a(z, b_i), q_w(W_p, b_i) * s)): the path's linear
+// projection, mixed over b1. s scales the weight's input columns: the channel
+// mask of masked expansion ([h] or per image [N, h]), or none.
 torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Tensor& hidden,
-                                      const Mixing& mixing) {
+                                      const Mixing& mixing, const torch::Tensor& column_scale) {
   const DecisionMix& b1 = mixing.bottleneck_bits;
   const torch::Tensor columns = project_weight.narrow(1, path.hidden_offset, path.hidden_channels);
+  // A [O, h, 1, 1] or per-image [N, O, h, 1, 1] weight times the column
+  // scale; per-image scales give per-image weights.
+  auto scaled = [&](const torch::Tensor& weight) {
+    if (!column_scale.defined()) return weight;
+    const std::int64_t h = path.hidden_channels;
+    return column_scale.dim() == 1 ? weight * column_scale.view({h, 1, 1})
+                                   : weight * column_scale.view({-1, 1, h, 1, 1});
+  };
 
   torch::Tensor y;
   if (options_.exact_bit_mixing) {
@@ -446,14 +520,14 @@ torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Te
     for (const std::size_t i : b1.active) {
       const int bits = slot_.bottleneck_bits[i];
       const torch::Tensor input = path.project_input_quantizer->forward(hidden, bits);
-      const torch::Tensor weight = path.project_weight_quantizer->forward(columns, bits);
+      const torch::Tensor weight = scaled(path.project_weight_quantizer->forward(columns, bits));
       convs.push_back(pointwise_conv2d(input, weight));
     }
     y = weighted_sum(convs, b1.weights);
   } else {
     // NOTE: an approximation when b1 is soft; see expand().
-    const torch::Tensor weight =
-        mixed_quantized_weight(*path.project_weight_quantizer, columns, slot_.bottleneck_bits, b1);
+    const torch::Tensor weight = scaled(
+        mixed_quantized_weight(*path.project_weight_quantizer, columns, slot_.bottleneck_bits, b1));
     const torch::Tensor input =
         mixed_quantized_input(*path.project_input_quantizer, hidden, slot_.bottleneck_bits, b1);
     y = pointwise_conv2d(input, weight);

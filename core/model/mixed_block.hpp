@@ -23,6 +23,20 @@
 // - The paths' outputs mix with the m weights; the block output is
 //   w_keep * block(x) + w_skip * x, where block(x) = x + F(x) for a residual
 //   block and F(x) otherwise.
+// - With masked expansion (shared parameters only), the expanding paths
+//   run as one: the widest of them with a non-zero weight, L, computes its
+//   hidden tensor z, and the projection reads it through the channel mask
+//   mask[c] = sum over the expanding paths m with h_m <= h_L and c < h_m of
+//   w_m, folded into the projection weight's columns. Their mixed output is
+//   W * BN(P (mask * q(z))) with W = the sum of their w_m; batch norm removes
+//   the mask's scale. Expansion 1 (no expansion conv) stays a path of its
+//   own. That costs the work of path L alone, where the paths cost h_3 + h_6
+//   hidden channels. It is an approximation while two or more expanding
+//   paths have a non-zero weight. Path m's channels are then quantized with
+//   the scales of path L's tensors and normalized with the statistics of the
+//   masked sum, not of their own. Running statistics are those of path L.
+//   With one non-zero expanding weight the mask is uniform, so one-hot
+//   weights still give exactly the discrete block.
 //
 // With one-hot weights this is exactly the discrete block of the chosen
 // candidate, up to floating-point summation order. Choices whose weight is
@@ -55,6 +69,9 @@ struct MixedBlockOptions {
   // conv of mixed inputs and mixed weights, an approximation while b1 or b2
   // is soft (see expand() in mixed_block.cpp).
   bool exact_bit_mixing = false;
+  // The expanding paths as channel masks of the widest one (see above).
+  // Needs shared_weights.
+  bool masked_expansion = false;
 };
 
 // The weights of one block's decisions: each 1-D [choices] (one sample for
@@ -139,7 +156,11 @@ class MixedBlockImpl : public torch::nn::Module {
   torch::Tensor depthwise(const ExpansionPath& path, const torch::Tensor& hidden,
                           const Mixing& mixing);
   torch::Tensor project(const ExpansionPath& path, const torch::Tensor& hidden,
-                        const Mixing& mixing);
+                        const Mixing& mixing, const torch::Tensor& column_scale = {});
+  torch::Tensor path_output(const ExpansionPath& path, const torch::Tensor& x,
+                            const ExpansionInputs& inputs, const Mixing& mixing,
+                            const torch::Tensor& column_scale = {});
+  torch::Tensor residual_branch(const torch::Tensor& x, const Mixing& mixing);
   torch::Tensor kernel_mixture(const ExpansionPath& path, const Mixing& mixing,
                                const std::function<torch::Tensor(const torch::Tensor&)>& quantize);
   torch::Tensor depthwise_weight(const ExpansionPath& path, int bits, const Mixing& mixing);

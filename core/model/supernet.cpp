@@ -38,16 +38,18 @@ QuantizedConvOptions head_options(const space::SearchSpace& space) {
 torch::Tensor global_average_pool(const torch::Tensor& x) { return x.mean({2, 3}); }
 
 MixedBlockOptions block_options(const SupernetOptions& options) {
-  if (options.weight_sharing != "shared" && options.weight_sharing != "separate") {
+  if (options.weight_sharing != "masked" && options.weight_sharing != "shared" &&
+      options.weight_sharing != "separate") {
     throw sdk::Error("invalid supernet weight_sharing '" + options.weight_sharing +
-                     "'; valid values: shared, separate");
+                     "'; valid values: masked, shared, separate");
   }
   if (options.bit_mixing != "fast" && options.bit_mixing != "exact") {
     throw sdk::Error("invalid supernet bit_mixing '" + options.bit_mixing +
                      "'; valid values: fast, exact");
   }
   MixedBlockOptions block;
-  block.shared_weights = options.weight_sharing == "shared";
+  block.shared_weights = options.weight_sharing != "separate";
+  block.masked_expansion = options.weight_sharing == "masked";
   block.exact_bit_mixing = options.bit_mixing == "exact";
   return block;
 }

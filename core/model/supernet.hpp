@@ -35,8 +35,12 @@ enum class BatchNormMode;  // defined in core/model/layers.hpp
 
 struct SupernetOptions {
   // "shared": every expansion ratio uses the first rows (channels) of one set
-  // of parameters sized for the largest ratio; "separate": one set per ratio.
-  std::string weight_sharing = "shared";
+  // of parameters sized for the largest ratio, and runs its own path (its
+  // own activations, quantizer scales and batch statistics). "masked": the
+  // same parameters, with the expanding ratios as channel masks of the path
+  // of the widest one. That is an approximation while two or more of them
+  // have weight (see mixed_block.hpp). "separate": one set and path per ratio.
+  std::string weight_sharing = "masked";
   // "fast": one conv on the mixture of quantized weights and the mixture of
   // quantized activations of every bit choice. That is an approximation
   // while b1 or b2 has soft weights, because each sets both a layer's weight

@@ -120,10 +120,18 @@ torch::Tensor loop_mix(nasq::sdk::QuantizerOp& quantizer, const torch::Tensor& t
 // The mixed block's output in fast bit mixing computed the long way, in
 // training mode. Each conv reads its input and its weight mixed over the bits
 // by loops over forward(), and the depthwise weight pads each kernel's mixture
-// to the largest kernel before mixing over the kernels.
+// to the largest kernel before mixing over the kernels. With `masked`, every
+// expansion weight must be non-zero. The widest expanding path then stands
+// for all expanding paths. Column c of its projection weight is scaled by the
+// sum of the weights of the expanding paths with more than c hidden
+// channels, and its output is weighted by the sum of their weights.
 torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x,
-                                   const BlockWeights& w) {
+                                   const BlockWeights& w, bool masked) {
   const space::BlockSlot& slot = block.slot();
+  std::int64_t widest = 0;
+  for (const model::ExpansionPath& path : block.paths()) {
+    if (path.expands) widest = std::max(widest, path.hidden_channels);
+  }
   const std::vector<int>& b1 = slot.bottleneck_bits;
   const std::vector<int>& b2 = slot.depthwise_bits;
   std::int64_t max_kernel = 0;
@@ -133,6 +141,8 @@ torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x
   for (std::size_t p = 0; p < block.paths().size(); ++p) {
     const model::ExpansionPath& path = block.paths()[p];
     const std::int64_t hidden = path.hidden_channels;
+    const bool stands_for_all = masked && path.expands;
+    if (stands_for_all && hidden != widest) continue;
 
     torch::Tensor dw_input = x;
     if (path.expands) {
@@ -161,14 +171,30 @@ torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x
                          block.dw_bn_bias.narrow(0, path.hidden_offset, hidden)));
 
     const torch::Tensor project_weight = block.project_weight.narrow(1, path.hidden_offset, hidden);
-    const torch::Tensor project_conv =
-        at::conv2d(loop_mix(*path.project_input_quantizer, dw_output, b1, w.bottleneck_bits),
-                   loop_mix(*path.project_weight_quantizer, project_weight, b1, w.bottleneck_bits));
+    torch::Tensor mixed_project_weight =
+        loop_mix(*path.project_weight_quantizer, project_weight, b1, w.bottleneck_bits);
+    torch::Tensor path_weight = w.expansion[static_cast<std::int64_t>(p)];
+    if (stands_for_all) {
+      const torch::Tensor channel = torch::arange(hidden, kDouble);
+      torch::Tensor mask = torch::zeros({hidden}, kDouble);
+      path_weight = torch::zeros({}, kDouble);
+      for (std::size_t q = 0; q < block.paths().size(); ++q) {
+        const model::ExpansionPath& other = block.paths()[q];
+        if (!other.expands) continue;
+        const torch::Tensor weight = w.expansion[static_cast<std::int64_t>(q)];
+        mask = mask + weight * channel.lt(static_cast<double>(other.hidden_channels)).to(kDouble);
+        path_weight = path_weight + weight;
+      }
+      mixed_project_weight = mixed_project_weight * mask.view({1, hidden, 1, 1});
+    }
+    const torch::Tensor project_conv = at::conv2d(
+        loop_mix(*path.project_input_quantizer, dw_output, b1, w.bottleneck_bits),
+        mixed_project_weight);
     const std::int64_t out = slot.output_channels;
     const torch::Tensor projected =
         train_batch_norm(project_conv, block.project_bn_weight.narrow(0, path.project_offset, out),
                          block.project_bn_bias.narrow(0, path.project_offset, out));
-    residual_branch = residual_branch + w.expansion[static_cast<std::int64_t>(p)] * projected;
+    residual_branch = residual_branch + path_weight * projected;
   }
 
   const torch::Tensor block_output = slot.residual ? x + residual_branch : residual_branch;
@@ -312,6 +338,18 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
   for (auto& item : to.named_buffers()) item.value().copy_(buffers[item.key()]);
 }
 
+// Two supernets with the same parameters and buffers, built with the
+// (weight_sharing, bit_mixing) options `first` and `second`.
+std::pair<model::Supernet, model::Supernet> twin_supernets(
+    const space::SearchSpace& space, const nasq::sdk::Quantizer& quantizer,
+    const std::pair<std::string, std::string>& first,
+    const std::pair<std::string, std::string>& second) {
+  model::Supernet a = make_supernet(space, quantizer, first.first, first.second);
+  model::Supernet b = make_supernet(space, quantizer, second.first, second.second);
+  copy_state(*a, *b);
+  return {a, b};
+}
+
 }  // namespace
 
 TEST_CASE("mixed block equals the per-candidate reference") {
@@ -343,30 +381,83 @@ TEST_CASE("fast mixed block equals the loop reference") {
   torch::manual_seed(13);
 
   // Per-channel weight scales take the default forward_mixed() loop of the
-  // linear plugin, per-tensor scales its one-pass kernel.
+  // linear plugin, per-tensor scales its one-pass kernel. Masked expansion
+  // needs shared weights.
   for (const bool per_channel : {false, true}) {
     QuantizerLoader loader("linear", per_channel
                                          ? "[quantizer.linear]\nper_channel_weights = true\n"
                                          : "");
-    for (const int index : {0, 1}) {  // residual block, strided block
-      CAPTURE(per_channel);
-      CAPTURE(index);
-      const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
-      model::MixedBlock block(slot, *loader.quantizer,
-                              model::MixedBlockOptions{false, /*exact_bit_mixing=*/false});
-      const BlockComparison comparison = compare_block(block, slot, reference_fast_block);
-      CHECK(comparison.output_difference <= 1e-10);
-      CHECK(comparison.gradient_difference <= 1e-10);
-      CHECK(comparison.largest_logit_gradient > 1e-6);
+    for (const auto& [shared, masked] : {std::pair{false, false}, std::pair{true, true}}) {
+      for (const int index : {0, 1}) {  // residual block, strided block
+        CAPTURE(per_channel);
+        CAPTURE(masked);
+        CAPTURE(index);
+        const space::BlockSlot& slot = space.blocks()[static_cast<std::size_t>(index)];
+        model::MixedBlock block(slot, *loader.quantizer,
+                                model::MixedBlockOptions{shared, /*exact_bit_mixing=*/false,
+                                                         /*masked_expansion=*/masked});
+        const BlockComparison comparison = compare_block(
+            block, slot, [masked = masked](MixedBlockImpl& b, const torch::Tensor& x,
+                                           const BlockWeights& w) {
+              return reference_fast_block(b, x, w, masked);
+            });
+        CHECK(comparison.output_difference <= 1e-10);
+        CHECK(comparison.gradient_difference <= 1e-10);
+        CHECK(comparison.largest_logit_gradient > 1e-6);
+      }
     }
   }
+}
+
+TEST_CASE("masked expansion approximates the paths only while two expanding weights are non-zero") {
+  QuantizerLoader loader("linear");
+  const space::SearchSpace space = nasq::test::tiny_space();
+  torch::manual_seed(17);
+  auto [masked, paths] =
+      twin_supernets(space, *loader.quantizer, {"masked", "fast"}, {"shared", "fast"});
+  const torch::Tensor images = random_images();
+  const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
+
+  // Soft weights that need a gradient, with expansion weights `expansion`
+  // in every block.
+  const std::vector<int>& ratios = space.options().expansion_choices;
+  REQUIRE(ratios == std::vector<int>{1, 3, 6});
+  auto weights_with = [&](const std::vector<double>& expansion) {
+    std::vector<torch::Tensor> weights = softmax_all(random_logits(choice_counts(space)));
+    for (std::size_t d = 0; d < weights.size(); ++d) {
+      if (space.decisions()[d].kind == "m") weights[d] = torch::tensor(expansion, kDouble);
+      weights[d] = weights[d].detach().requires_grad_(true);
+    }
+    return weights;
+  };
+  auto compare = [&](const std::vector<torch::Tensor>& weights) {
+    std::vector<torch::Tensor> tracked = parameters_of(*masked);
+    tracked.insert(tracked.end(), weights.begin(), weights.end());
+    const Run a = run_and_backward([&] { return masked->forward(images, weights); }, probe, tracked);
+    std::vector<torch::Tensor> tracked_paths = parameters_of(*paths);
+    tracked_paths.insert(tracked_paths.end(), weights.begin(), weights.end());
+    const Run b = run_and_backward([&] { return paths->forward(images, weights); }, probe,
+                                   tracked_paths);
+    return std::pair{max_difference(a.output, b.output), max_gradient_difference(a.grads, b.grads)};
+  };
+
+  // One non-zero expanding weight (ratio 3): the wider ratio 6 runs as its
+  // own path for its weight's gradient, and both modes compute the same.
+  const auto [one_output, one_gradient] = compare(weights_with({0.4, 0.6, 0.0}));
+  CHECK(one_output <= 1e-12);
+  CHECK(one_gradient <= 1e-12);
+  // Two non-zero expanding weights: the mask replaces the paths.
+  const auto [two_output, two_gradient] = compare(weights_with({0.2, 0.3, 0.5}));
+  MESSAGE("masked against paths with soft expansion weights: max |output difference| "
+          << two_output << ", max |gradient difference| " << two_gradient);
+  CHECK(two_output > 1e-6);
 }
 
 TEST_CASE("one-hot supernet equals the discrete network") {
   const space::SearchSpace space = nasq::test::tiny_space();
   for (const std::string quantizer_name : {"linear", "pact", "lsq"}) {
     QuantizerLoader loader(quantizer_name);
-    for (const std::string sharing : {"shared", "separate"}) {
+    for (const std::string sharing : {"masked", "shared", "separate"}) {
       for (const std::string mixing : {"fast", "exact"}) {
         CAPTURE(quantizer_name);
         CAPTURE(sharing);
@@ -529,37 +620,39 @@ TEST_CASE("per-image weights mix each image separately") {
 TEST_CASE("zero weights without gradient skip candidates exactly") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
-  torch::manual_seed(37);
-  model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", "fast");
-  const torch::Tensor images = random_images();
-  const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
+  for (const std::string sharing : {"masked", "shared"}) {
+    CAPTURE(sharing);
+    torch::manual_seed(37);
+    model::Supernet supernet = make_supernet(space, *loader.quantizer, sharing, "fast");
+    const torch::Tensor images = random_images();
+    const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
 
-  // Soft weights with the first choice of every decision set to zero.
-  std::vector<torch::Tensor> weights;
-  for (const torch::Tensor& w : softmax_all(random_logits(choice_counts(space)))) {
-    torch::Tensor sparse = w.detach().clone();
-    if (sparse.size(0) > 1) sparse[0] = 0.0;
-    weights.push_back(sparse / sparse.sum());
+    // Soft weights with the first choice of every decision set to zero.
+    std::vector<torch::Tensor> weights;
+    for (const torch::Tensor& w : softmax_all(random_logits(choice_counts(space)))) {
+      torch::Tensor sparse = w.detach().clone();
+      if (sparse.size(0) > 1) sparse[0] = 0.0;
+      weights.push_back(sparse / sparse.sum());
+    }
+    std::vector<torch::Tensor> attached;
+    for (const torch::Tensor& w : weights) attached.push_back(w.clone().requires_grad_(true));
+
+    const std::vector<torch::Tensor> parameters = parameters_of(*supernet);
+    const Run skipping = run_and_backward([&] { return supernet->forward(images, weights); },
+                                          probe, parameters);
+    const Run computing = run_and_backward([&] { return supernet->forward(images, attached); },
+                                           probe, parameters);
+    CHECK(max_difference(skipping.output, computing.output) <= 1e-12);
+    CHECK(max_gradient_difference(skipping.grads, computing.grads) <= 1e-12);
   }
-  std::vector<torch::Tensor> attached;
-  for (const torch::Tensor& w : weights) attached.push_back(w.clone().requires_grad_(true));
-
-  const std::vector<torch::Tensor> parameters = parameters_of(*supernet);
-  const Run skipping = run_and_backward([&] { return supernet->forward(images, weights); },
-                                        probe, parameters);
-  const Run computing = run_and_backward([&] { return supernet->forward(images, attached); },
-                                         probe, parameters);
-  CHECK(max_difference(skipping.output, computing.output) <= 1e-12);
-  CHECK(max_gradient_difference(skipping.grads, computing.grads) <= 1e-12);
 }
 
 TEST_CASE("fast bit mixing equals exact mode only for one-hot bit weights") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
   torch::manual_seed(41);
-  model::Supernet fast = make_supernet(space, *loader.quantizer, "shared", "fast");
-  model::Supernet exact = make_supernet(space, *loader.quantizer, "shared", "exact");
-  copy_state(*fast, *exact);
+  auto [fast, exact] =
+      twin_supernets(space, *loader.quantizer, {"shared", "fast"}, {"shared", "exact"});
   const torch::Tensor images = random_images();
 
   // Soft weights everywhere, then one-hot on the chosen bit decisions.
