@@ -12,8 +12,11 @@
 // backward) with LibTorch's kernels and with nasq's depthwise_conv2d().
 //
 // Variants:
-//   supernet        nasq's supernet, bit_mixing = "fast" (the default)
+//   supernet        nasq's supernet with its defaults: bit_mixing = "fast",
+//                   weight_sharing = "masked"
 //   supernet-exact  nasq's supernet, bit_mixing = "exact"
+//   supernet-paths  nasq's supernet, weight_sharing = "shared" (one path per
+//                   expansion ratio instead of channel masks)
 //   supernet-path   nasq's supernet, weight update on one uniformly sampled
 //                   architecture (one-hot weights, as warm-up epochs and the
 //                   population strategies train), logit update as above
@@ -30,15 +33,20 @@
 //
 // Usage: bench_supernet [--stack FILE] [--steps N] [--threads N] [--batch N]
 //                       [--variants LIST] [--plugins DIR] [--quantizer NAME]
-//                       [--conv-only]
+//                       [--conv-only] [--profile PREFIX] [--default-allocator]
 //
 // --stack takes the search space from a TOML stack (its [search_space]
 // section) instead of the fashion-mnist preset. --quantizer names a quantizer
 // plugin found in --plugins (default: the build's plugin folder; "linear").
+// --profile runs one more step per variant under LibTorch's profiler, not
+// timed, and writes its Chrome trace to PREFIX.VARIANT.json. Every variant
+// runs with the malloc settings of the nasq executable
+// (util::keep_freed_memory()); --default-allocator keeps glibc's defaults.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -59,6 +67,7 @@
 #include "core/plugin/registry.hpp"
 #include "core/plugin/torch_plugins.hpp"
 #include "core/space/space_config.hpp"
+#include "core/util/allocator.hpp"
 #include "nasq/sdk/error.hpp"
 
 namespace {
@@ -77,6 +86,11 @@ struct BenchOptions {
   std::string plugin_dir = NASQ_PLUGIN_OUTPUT_DIR;
   std::string quantizer = "linear";
   bool conv_only = false;  // time the depthwise convolutions only
+  // Prefix of the Chrome traces that LibTorch's profiler writes for one
+  // extra, untimed step per variant (PREFIX.VARIANT.json); empty: none.
+  std::string profile_prefix;
+  // Keep glibc's malloc settings instead of nasq's (util::keep_freed_memory).
+  bool default_allocator = false;
 };
 
 // ---------------------------------------------------------------- naive supernet
@@ -303,6 +317,7 @@ struct Measurement {
   double weight_step_ms = 0.0;  // median
   double logit_step_ms = 0.0;   // median
   double peak_mib = 0.0;        // peak resident memory above the start of the child
+  double profiled_hwm_mib = -1.0;  // VmHWM before the profiled step, -1 without one
   std::int64_t parameters = 0;
 };
 
@@ -350,8 +365,9 @@ std::vector<torch::Tensor> sampled_path(const std::vector<torch::Tensor>& logits
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&, const std::vector<torch::Tensor>&)>;
 
-Measurement run_steps(torch::nn::Module& network, const Forward& forward,
-                      const space::SearchSpace& space, const BenchOptions& options,
+Measurement run_steps(const std::string& variant_name, torch::nn::Module& network,
+                      const Forward& forward, const space::SearchSpace& space,
+                      const BenchOptions& options,
                       bool sampled_weight_step, bool logit_step = true, bool per_image = false) {
   const std::int64_t noise_images = per_image ? options.batch : 0;
   const space::SpaceOptions& shape = space.options();
@@ -372,7 +388,16 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
   network.train();
 
   std::vector<double> weight_ms, logit_ms;
-  for (int step = 0; step <= options.steps; ++step) {
+  double profiled_hwm_mib = -1.0;
+  // Step 0 warms up; a step after the timed ones runs under the profiler.
+  const int last_step = options.steps + (options.profile_prefix.empty() ? 0 : 1);
+  for (int step = 0; step <= last_step; ++step) {
+    const bool timed = step > 0 && step <= options.steps;
+    std::optional<torch::autograd::profiler::RecordProfile> profile;
+    if (step > options.steps) {
+      profiled_hwm_mib = status_mib("VmHWM");
+      profile.emplace(options.profile_prefix + "." + variant_name + ".json");
+    }
     auto start = Clock::now();
     std::vector<torch::Tensor> sample;
     {
@@ -386,7 +411,7 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
     const double weight_elapsed =
         std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (!logit_step) {
-      if (step > 0) weight_ms.push_back(weight_elapsed);
+      if (timed) weight_ms.push_back(weight_elapsed);
       continue;
     }
 
@@ -400,7 +425,7 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
     const double logit_elapsed =
         std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 
-    if (step == 0) continue;  // warm-up
+    if (!timed) continue;
     weight_ms.push_back(weight_elapsed);
     logit_ms.push_back(logit_elapsed);
   }
@@ -408,35 +433,36 @@ Measurement run_steps(torch::nn::Module& network, const Forward& forward,
   Measurement result;
   result.weight_step_ms = median(weight_ms);
   result.logit_step_ms = logit_step ? median(logit_ms) : 0.0;
+  result.profiled_hwm_mib = profiled_hwm_mib;
   for (const torch::Tensor& p : network.parameters()) result.parameters += p.numel();
   return result;
 }
 
 Measurement run_variant(const std::string& variant, const space::SearchSpace& space,
                         const nasq::sdk::Quantizer& quantizer, const BenchOptions& options) {
-  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-path" ||
-      variant == "supernet-per-image") {
+  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-paths" ||
+      variant == "supernet-path" || variant == "supernet-per-image") {
     model::SupernetOptions supernet_options;
     supernet_options.bit_mixing = variant == "supernet-exact" ? "exact" : "fast";
+    if (variant == "supernet-paths") supernet_options.weight_sharing = "shared";
     model::Supernet supernet(space, quantizer, supernet_options);
-    return run_steps(*supernet, [&](const auto& x, const auto& w) { return supernet->forward(x, w); },
+    return run_steps(variant, *supernet, [&](const auto& x, const auto& w) { return supernet->forward(x, w); },
                      space, options, variant == "supernet-path", true,
                      variant == "supernet-per-image");
   }
   if (variant == "naive" || variant == "naive-fastconv") {
     NaiveSupernet naive(space, quantizer, variant == "naive-fastconv");
-    return run_steps(*naive, [&](const auto& x, const auto& w) { return naive->forward(x, w); },
+    return run_steps(variant, *naive, [&](const auto& x, const auto& w) { return naive->forward(x, w); },
                      space, options, false);
   }
   if (variant == "discrete") {
     model::DiscreteNetwork network(space, space::largest_architecture(space), quantizer);
-    return run_steps(*network, [&](const auto& x, const auto&) { return network->forward(x); },
+    return run_steps(variant, *network, [&](const auto& x, const auto&) { return network->forward(x); },
                      space, options, false, false);
   }
   throw nasq::sdk::Error("unknown variant '" + variant +
-                         "'; valid variants: supernet, supernet-exact, supernet-path, "
-                         "supernet-per-image, naive, "
-                         "naive-fastconv, discrete");
+                         "'; valid variants: supernet, supernet-exact, supernet-paths, "
+                         "supernet-path, supernet-per-image, naive, naive-fastconv, discrete");
 }
 
 // Runs one variant in a child process and reads its measurement from a pipe,
@@ -458,7 +484,9 @@ std::optional<Measurement> measure_in_child(const std::string& variant,
       std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM to the current RSS
       const double start_mib = status_mib("VmRSS");
       Measurement m = run_variant(variant, space, quantizer, options);
-      m.peak_mib = status_mib("VmHWM") - start_mib;
+      // The profiler's records do not count towards the peak.
+      const double hwm = m.profiled_hwm_mib >= 0.0 ? m.profiled_hwm_mib : status_mib("VmHWM");
+      m.peak_mib = hwm - start_mib;
       std::ostringstream text;
       text << m.weight_step_ms << ' ' << m.logit_step_ms << ' ' << m.peak_mib << ' '
            << m.parameters << '\n';
@@ -510,6 +538,10 @@ BenchOptions parse_options(int argc, char** argv) {
       options.quantizer = value();
     } else if (arg == "--conv-only") {
       options.conv_only = true;
+    } else if (arg == "--profile") {
+      options.profile_prefix = value();
+    } else if (arg == "--default-allocator") {
+      options.default_allocator = true;
     } else if (arg == "--variants") {
       options.variants.clear();
       std::istringstream list(value());
@@ -519,8 +551,9 @@ BenchOptions parse_options(int argc, char** argv) {
       throw nasq::sdk::Error(
           "unknown argument '" + arg +
           "'; usage: bench_supernet [--stack FILE] [--steps N] [--threads N] [--batch N] "
-          "[--variants supernet,supernet-exact,supernet-path,naive,naive-fastconv,discrete] "
-          "[--plugins DIR] [--quantizer NAME] [--conv-only]");
+          "[--variants supernet,supernet-exact,supernet-paths,supernet-path,naive,"
+          "naive-fastconv,discrete] [--plugins DIR] [--quantizer NAME] [--conv-only] "
+          "[--profile PREFIX] [--default-allocator]");
     }
   }
   return options;
@@ -538,6 +571,7 @@ space::SearchSpace load_space(const BenchOptions& options) {
 int main(int argc, char** argv) {
   try {
     const BenchOptions options = parse_options(argc, argv);
+    if (!options.default_allocator) nasq::util::keep_freed_memory();
     const space::SearchSpace search_space = load_space(options);
 
     nasq::PluginRegistry registry;

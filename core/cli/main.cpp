@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/cli/command.hpp"
+#include "core/util/allocator.hpp"
 #include "nasq/sdk/abi.hpp"
 #include "nasq/sdk/error.hpp"
 
@@ -45,6 +46,7 @@ int dispatch(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nasq::util::keep_freed_memory();
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   try {
     return dispatch(arguments);
