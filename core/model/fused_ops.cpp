@@ -428,6 +428,217 @@ class WeightedSumFunction : public torch::autograd::Function<WeightedSumFunction
   }
 };
 
+// Per-channel sums over the pixels [begin, end) of channels-last tensors
+// viewed as [pixels, C], added to sums[0, C) and sums[C, 2C):
+// sum a and sum a * x, where a = x without `grad`, and a = grad masked by
+// 0 < y < 6 (when y is not null) with `grad`.
+template <typename T>
+[[gnu::always_inline]] inline void channel_sums(const T* x, const T* grad, const T* y,
+                                                std::int64_t channels, std::int64_t begin,
+                                                std::int64_t end, double* sums) {
+  double* first = sums;
+  double* second = sums + channels;
+  for (std::int64_t p = begin; p < end; ++p) {
+    const T* xr = x + p * channels;
+    if (grad == nullptr) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        const double v = xr[c];
+        first[c] += v;
+        second[c] += v * v;
+      }
+      continue;
+    }
+    const T* gr = grad + p * channels;
+    const T* yr = y != nullptr ? y + p * channels : nullptr;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const T g = yr == nullptr || (yr[c] > T(0) && yr[c] < T(6)) ? gr[c] : T(0);
+      first[c] += g;
+      second[c] += static_cast<double>(g) * xr[c];
+    }
+  }
+}
+
+// out[p, c] = a[c] * in[p, c] + b[c] (then clamped to [0, 6] with `relu6`)
+// without `grad`; with `grad`, out[p, c] = a[c] * g + b[c] * in[p, c] + d[c],
+// where g is grad masked by 0 < y < 6 when y is not null.
+template <typename T>
+[[gnu::always_inline]] inline void channel_affine(const T* in, const T* grad, const T* y,
+                                                  const T* a, const T* b, const T* d,
+                                                  std::int64_t channels, bool relu6,
+                                                  std::int64_t begin, std::int64_t end, T* out) {
+  for (std::int64_t p = begin; p < end; ++p) {
+    const T* ir = in + p * channels;
+    T* orow = out + p * channels;
+    if (grad == nullptr) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        T v = a[c] * ir[c] + b[c];
+        if (relu6) v = std::min(std::max(v, T(0)), T(6));
+        orow[c] = v;
+      }
+      continue;
+    }
+    const T* gr = grad + p * channels;
+    const T* yr = y != nullptr ? y + p * channels : nullptr;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const T g = yr == nullptr || (yr[c] > T(0) && yr[c] < T(6)) ? gr[c] : T(0);
+      orow[c] = a[c] * g + b[c] * ir[c] + d[c];
+    }
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void channel_sums_range(
+    const float* x, const float* grad, const float* y, std::int64_t channels, std::int64_t begin,
+    std::int64_t end, double* sums) {
+  channel_sums(x, grad, y, channels, begin, end, sums);
+}
+
+__attribute__((target_clones("avx2", "default"))) void channel_sums_range(
+    const double* x, const double* grad, const double* y, std::int64_t channels,
+    std::int64_t begin, std::int64_t end, double* sums) {
+  channel_sums(x, grad, y, channels, begin, end, sums);
+}
+
+__attribute__((target_clones("avx2", "default"))) void channel_affine_range(
+    const float* in, const float* grad, const float* y, const float* a, const float* b,
+    const float* d, std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end,
+    float* out) {
+  channel_affine(in, grad, y, a, b, d, channels, relu6, begin, end, out);
+}
+
+__attribute__((target_clones("avx2", "default"))) void channel_affine_range(
+    const double* in, const double* grad, const double* y, const double* a, const double* b,
+    const double* d, std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end,
+    double* out) {
+  channel_affine(in, grad, y, a, b, d, channels, relu6, begin, end, out);
+}
+
+// Pixels per parallel task of the batch norm kernels.
+constexpr std::int64_t kPixelGrain = 512;
+
+// The two per-channel sums of channel_sums() over all pixels of the
+// channels-last x: [2, C] in double, summed over one partial per thread.
+template <typename T>
+torch::Tensor all_channel_sums(const torch::Tensor& x, const torch::Tensor& grad,
+                               const torch::Tensor& y) {
+  const std::int64_t channels = x.size(1);
+  const std::int64_t pixels = x.numel() / channels;
+  const int threads = at::get_num_threads();
+  std::vector<double> partial(static_cast<std::size_t>(threads * 2 * channels), 0.0);
+  const T* x_data = x.data_ptr<T>();
+  const T* g_data = grad.defined() ? grad.data_ptr<T>() : nullptr;
+  const T* y_data = y.defined() ? y.data_ptr<T>() : nullptr;
+  at::parallel_for(0, pixels, kPixelGrain, [&](std::int64_t begin, std::int64_t end) {
+    double* sums = partial.data() + at::get_thread_num() * 2 * channels;
+    channel_sums_range(x_data, g_data, y_data, channels, begin, end, sums);
+  });
+  torch::Tensor total = torch::zeros({2, channels}, torch::kDouble);
+  double* t = total.data_ptr<double>();
+  for (int thread = 0; thread < threads; ++thread) {
+    for (std::int64_t i = 0; i < 2 * channels; ++i) t[i] += partial[thread * 2 * channels + i];
+  }
+  return total;
+}
+
+// channel_affine() over all pixels into a new channels-last tensor.
+template <typename T>
+torch::Tensor all_channel_affine(const torch::Tensor& in, const torch::Tensor& grad,
+                                 const torch::Tensor& y, const torch::Tensor& a,
+                                 const torch::Tensor& b, const torch::Tensor& d, bool relu6) {
+  torch::Tensor out = torch::empty_like(in, at::MemoryFormat::ChannelsLast);
+  const std::int64_t channels = in.size(1);
+  const std::int64_t pixels = in.numel() / channels;
+  const torch::Tensor ta = a.to(in.scalar_type()).contiguous();
+  const torch::Tensor tb = b.to(in.scalar_type()).contiguous();
+  const torch::Tensor td = d.defined() ? d.to(in.scalar_type()).contiguous() : torch::Tensor();
+  const T* in_data = in.data_ptr<T>();
+  const T* g_data = grad.defined() ? grad.data_ptr<T>() : nullptr;
+  const T* y_data = y.defined() ? y.data_ptr<T>() : nullptr;
+  const T* a_data = ta.data_ptr<T>();
+  const T* b_data = tb.data_ptr<T>();
+  const T* d_data = td.defined() ? td.data_ptr<T>() : nullptr;
+  T* out_data = out.data_ptr<T>();
+  at::parallel_for(0, pixels, kPixelGrain, [&](std::int64_t begin, std::int64_t end) {
+    channel_affine_range(in_data, g_data, y_data, a_data, b_data, d_data, channels, relu6, begin,
+                         end, out_data);
+  });
+  return out;
+}
+
+// Batch norm in training mode with batch statistics, optionally followed by
+// ReLU6, as one op. The forward pass reads x twice (statistics, then the
+// normalized and clamped output). The backward pass reads its inputs twice
+// (the per-channel sums of the gradient, then the input gradient).
+class BatchNormRelu6Function : public torch::autograd::Function<BatchNormRelu6Function> {
+ public:
+  static torch::Tensor forward(AutogradContext* context, const torch::Tensor& input,
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               torch::Tensor running_mean, torch::Tensor running_var,
+                               double momentum, double eps, bool relu6) {
+    const torch::Tensor x = channels_last(input);
+    const std::int64_t channels = x.size(1);
+    const double pixels = static_cast<double>(x.numel() / channels);
+    const torch::Tensor sums = x.scalar_type() == torch::kDouble
+                                   ? all_channel_sums<double>(x, {}, {})
+                                   : all_channel_sums<float>(x, {}, {});
+    const torch::Tensor mean = sums[0] / pixels;
+    const torch::Tensor variance = (sums[1] / pixels - mean * mean).clamp_min(0.0);
+    const torch::Tensor inverse_std = (variance + eps).rsqrt();
+    {
+      torch::NoGradGuard no_grad;
+      const double unbiased = pixels > 1.0 ? pixels / (pixels - 1.0) : 1.0;
+      running_mean.mul_(1.0 - momentum).add_(mean.to(running_mean.scalar_type()), momentum);
+      running_var.mul_(1.0 - momentum)
+          .add_((variance * unbiased).to(running_var.scalar_type()), momentum);
+    }
+    const torch::Tensor scale = weight.detach().to(torch::kDouble) * inverse_std;
+    const torch::Tensor shift = bias.detach().to(torch::kDouble) - mean * scale;
+    const torch::Tensor y =
+        x.scalar_type() == torch::kDouble
+            ? all_channel_affine<double>(x, {}, {}, scale, shift, {}, relu6)
+            : all_channel_affine<float>(x, {}, {}, scale, shift, {}, relu6);
+    context->save_for_backward({x, relu6 ? y : torch::Tensor(), weight, mean, inverse_std});
+    context->saved_data["relu6"] = relu6;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* context, tensor_list grad_outputs) {
+    const tensor_list saved = context->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& y = saved[1];
+    const torch::Tensor& weight = saved[2];
+    const torch::Tensor& mean = saved[3];
+    const torch::Tensor& inverse_std = saved[4];
+    const torch::Tensor grad = channels_last(grad_outputs[0]);
+    const double pixels = static_cast<double>(x.numel() / x.size(1));
+
+    // sum_g = sum g', sum_gx = sum g' x, with g' the gradient behind ReLU6.
+    const torch::Tensor sums = x.scalar_type() == torch::kDouble
+                                   ? all_channel_sums<double>(x, grad, y)
+                                   : all_channel_sums<float>(x, grad, y);
+    const torch::Tensor sum_g = sums[0];
+    const torch::Tensor centered_sum = sums[1] - mean * sum_g;  // sum g' (x - mean)
+
+    torch::Tensor grad_input;
+    if (context->needs_input_grad(0)) {
+      // dx = gamma / sigma * (g' - sum_g / M - (x - mean) / sigma^2 * centered_sum / M)
+      //    = a g' + b x + d.
+      const torch::Tensor a = weight.detach().to(torch::kDouble) * inverse_std;
+      const torch::Tensor b = -a * inverse_std * inverse_std * centered_sum / pixels;
+      const torch::Tensor d = -a * sum_g / pixels - b * mean;
+      grad_input = x.scalar_type() == torch::kDouble
+                       ? all_channel_affine<double>(x, grad, y, a, b, d, false)
+                       : all_channel_affine<float>(x, grad, y, a, b, d, false);
+    }
+    torch::Tensor grad_weight, grad_bias;
+    if (context->needs_input_grad(1)) {
+      grad_weight = (centered_sum * inverse_std).to(weight.scalar_type());
+    }
+    if (context->needs_input_grad(2)) grad_bias = sum_g.to(weight.scalar_type());
+    return {grad_input,      grad_weight,     grad_bias,       torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
@@ -469,5 +680,23 @@ torch::Tensor weighted_sum(const std::vector<torch::Tensor>& tensors,
               "weighted_sum supports float and double tensors, got ", dtype);
   return WeightedSumFunction::apply(at::TensorList(tensors), coefficients.to(dtype));
 }
+
+torch::Tensor batch_norm_relu6(const torch::Tensor& input, const torch::Tensor& weight,
+                               const torch::Tensor& bias, const torch::Tensor& running_mean,
+                               const torch::Tensor& running_var, double momentum, double eps,
+                               bool relu6) {
+  TORCH_CHECK(input.dim() == 4 && weight.dim() == 1 && weight.size(0) == input.size(1) &&
+                  bias.sizes() == weight.sizes() && running_mean.sizes() == weight.sizes() &&
+                  running_var.sizes() == weight.sizes(),
+              "batch_norm_relu6: input must be [N, C, H, W] and the other tensors [C]; got ",
+              input.sizes(), " and ", weight.sizes(), " (a bug in the caller)");
+  const torch::ScalarType dtype = input.scalar_type();
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble,
+              "batch_norm_relu6 supports float and double tensors, got ", dtype);
+  TORCH_CHECK(input.device().is_cpu(), "batch_norm_relu6 runs on the CPU only");
+  return BatchNormRelu6Function::apply(input, weight, bias, running_mean, running_var, momentum,
+                                       eps, relu6);
+}
+
 
 }  // namespace nasq::model

@@ -1,6 +1,7 @@
 // Autograd ops with hand-written CPU kernels for the supernet's hot spots: a
 // depthwise convolution whose weight gradient avoids LibTorch's slow kernel,
-// and a weighted sum of activations. Uses LibTorch.
+// a weighted sum of activations, and batch norm fused with ReLU6. Uses
+// LibTorch.
 #pragma once
 
 #include <torch/types.h>
@@ -31,5 +32,18 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& 
 // about three times as many.
 torch::Tensor weighted_sum(const std::vector<torch::Tensor>& tensors,
                            const torch::Tensor& coefficients);
+
+// Batch norm in training mode (batch statistics) of input [N, C, H, W] with
+// affine weight and bias [C], followed by ReLU6 when `relu6`. It updates the
+// running statistics [C] in place as LibTorch's batch norm does: the
+// biased variance normalizes, the unbiased one enters running_var. Float and
+// double on the CPU. The result is channels-last. Forward and backward read
+// the activations twice each, and ReLU6 needs no pass of its own. The
+// statistics and the per-channel sums of the backward pass accumulate in
+// double.
+torch::Tensor batch_norm_relu6(const torch::Tensor& input, const torch::Tensor& weight,
+                               const torch::Tensor& bias, const torch::Tensor& running_mean,
+                               const torch::Tensor& running_var, double momentum, double eps,
+                               bool relu6);
 
 }  // namespace nasq::model

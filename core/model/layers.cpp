@@ -130,8 +130,19 @@ torch::Tensor QuantizedConvImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = o.kind == ConvKind::depthwise
                         ? depthwise_conv2d(input, w, o.stride)
                         : at::conv2d(input, w, {}, o.stride, o.kernel / 2);
-  y = is_training() && batch_norm_mode_ == BatchNormMode::range ? range_batch_norm(y, *bn)
-                                                                 : bn->forward(y);
+  if (is_training() && batch_norm_mode_ == BatchNormMode::range) {
+    y = range_batch_norm(y, *bn);
+  } else if (is_training() && y.device().is_cpu()) {
+    // What bn->forward() does in training, with ReLU6 in the same op.
+    {
+      torch::NoGradGuard no_grad;
+      bn->num_batches_tracked.add_(1);
+    }
+    return batch_norm_relu6(y, bn->weight, bn->bias, bn->running_mean, bn->running_var,
+                            kBatchNormMomentum, kBatchNormEps, o.relu6);
+  } else {
+    y = bn->forward(y);
+  }
   return o.relu6 ? relu6_in_place(y) : y;
 }
 

@@ -391,17 +391,24 @@ MixedBlockImpl::ExpansionInputs MixedBlockImpl::quantize_expansion_input(const t
   return inputs;
 }
 
-// The path's batch norm: affine parameters at its rows of the layer's
-// (shared or separate) tensors, running statistics at its segment.
+// The path's batch norm, followed by ReLU6 when `relu6`: affine parameters
+// at its rows of the layer's (shared or separate) tensors, running statistics
+// at its segment. Training on the CPU takes the fused op.
 torch::Tensor MixedBlockImpl::path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,
                                               const torch::Tensor& bias, std::int64_t offset,
                                               const torch::Tensor& running_mean,
                                               const torch::Tensor& running_var,
-                                              std::int64_t segment) const {
+                                              std::int64_t segment, bool relu6) const {
   const std::int64_t channels = y.size(1);
-  return batch_norm(y, weight.narrow(0, offset, channels), bias.narrow(0, offset, channels),
-                    running_mean.narrow(0, segment, channels),
-                    running_var.narrow(0, segment, channels), is_training());
+  const torch::Tensor w = weight.narrow(0, offset, channels);
+  const torch::Tensor b = bias.narrow(0, offset, channels);
+  const torch::Tensor mean = running_mean.narrow(0, segment, channels);
+  const torch::Tensor var = running_var.narrow(0, segment, channels);
+  if (is_training() && y.device().is_cpu()) {
+    return batch_norm_relu6(y, w, b, mean, var, kBatchNormMomentum, kBatchNormEps, relu6);
+  }
+  const torch::Tensor normalized = batch_norm(y, w, b, mean, var, is_training());
+  return relu6 ? relu6_in_place(normalized) : normalized;
 }
 
 // ReLU6(BN(sum_i g_i conv(q_a(x, b_i), q_w(W_m, b_i)))): the expansion conv of
@@ -429,9 +436,9 @@ torch::Tensor MixedBlockImpl::expand(const ExpansionPath& path, const ExpansionI
         mixed_quantized_weight(*path.expand_weight_quantizer, rows, slot_.bottleneck_bits, b1);
     y = pointwise_conv2d(inputs.mixed, weight);
   }
-  y = path_batch_norm(y, expand_bn_weight, expand_bn_bias, path.expand_offset,
-                      expand_running_mean, expand_running_var, path.expand_segment);
-  return relu6_in_place(y);
+  return path_batch_norm(y, expand_bn_weight, expand_bn_bias, path.expand_offset,
+                         expand_running_mean, expand_running_var, path.expand_segment,
+                         /*relu6=*/true);
 }
 
 // sum_k w_k pad(quantize(W_k)): the path's rows of each active kernel,
@@ -493,9 +500,8 @@ torch::Tensor MixedBlockImpl::depthwise(const ExpansionPath& path, const torch::
         mixed_quantized_input(*path.dw_input_quantizer, hidden, slot_.depthwise_bits, b2);
     y = depthwise_conv2d(input, weight, slot_.stride);
   }
-  y = path_batch_norm(y, dw_bn_weight, dw_bn_bias, path.hidden_offset, dw_running_mean,
-                      dw_running_var, path.hidden_segment);
-  return relu6_in_place(y);
+  return path_batch_norm(y, dw_bn_weight, dw_bn_bias, path.hidden_offset, dw_running_mean,
+                         dw_running_var, path.hidden_segment, /*relu6=*/true);
 }
 
 // BN(sum_i g_i conv(q_a(z, b_i), q_w(W_p, b_i) * s)): the path's linear
@@ -533,7 +539,8 @@ torch::Tensor MixedBlockImpl::project(const ExpansionPath& path, const torch::Te
     y = pointwise_conv2d(input, weight);
   }
   return path_batch_norm(y, project_bn_weight, project_bn_bias, path.project_offset,
-                         project_running_mean, project_running_var, path.project_segment);
+                         project_running_mean, project_running_var, path.project_segment,
+                         /*relu6=*/false);
 }
 
 }  // namespace nasq::model

@@ -168,7 +168,8 @@ class MixedBlockImpl : public torch::nn::Module {
   torch::Tensor path_batch_norm(const torch::Tensor& y, const torch::Tensor& weight,
                                 const torch::Tensor& bias, std::int64_t offset,
                                 const torch::Tensor& running_mean,
-                                const torch::Tensor& running_var, std::int64_t segment) const;
+                                const torch::Tensor& running_var, std::int64_t segment,
+                                bool relu6) const;
 
   space::BlockSlot slot_;
   MixedBlockOptions options_;
