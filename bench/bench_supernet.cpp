@@ -15,8 +15,8 @@
 //   supernet        nasq's supernet with its defaults: bit_mixing = "fast",
 //                   weight_sharing = "masked"
 //   supernet-exact  nasq's supernet, bit_mixing = "exact"
-//   supernet-paths  nasq's supernet, weight_sharing = "shared" (one path per
-//                   expansion ratio instead of channel masks)
+//   supernet-shared nasq's supernet, weight_sharing = "shared" (one path
+//                   per expansion ratio instead of channel masks)
 //   supernet-path   nasq's supernet, weight update on one uniformly sampled
 //                   architecture (one-hot weights, as warm-up epochs and the
 //                   population strategies train), logit update as above
@@ -257,7 +257,10 @@ class NaiveSupernetImpl : public torch::nn::Module {
 
   torch::Tensor forward(const torch::Tensor& images, const std::vector<torch::Tensor>& weights) {
     torch::Tensor x = channels_last_ ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
+    // nasq's stem returns a channels-last tensor in training; `naive` runs
+    // its blocks in NCHW, as FBNet-style code does.
     x = stem_->forward(x);
+    if (!channels_last_) x = x.contiguous();
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
       const auto first = weights.begin() + static_cast<std::ptrdiff_t>(b * 5);
       x = blocks_[b]->forward(x, std::vector<torch::Tensor>(first, first + 5));
@@ -440,11 +443,11 @@ Measurement run_steps(const std::string& variant_name, torch::nn::Module& networ
 
 Measurement run_variant(const std::string& variant, const space::SearchSpace& space,
                         const nasq::sdk::Quantizer& quantizer, const BenchOptions& options) {
-  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-paths" ||
+  if (variant == "supernet" || variant == "supernet-exact" || variant == "supernet-shared" ||
       variant == "supernet-path" || variant == "supernet-per-image") {
     model::SupernetOptions supernet_options;
     supernet_options.bit_mixing = variant == "supernet-exact" ? "exact" : "fast";
-    if (variant == "supernet-paths") supernet_options.weight_sharing = "shared";
+    if (variant == "supernet-shared") supernet_options.weight_sharing = "shared";
     model::Supernet supernet(space, quantizer, supernet_options);
     return run_steps(variant, *supernet, [&](const auto& x, const auto& w) { return supernet->forward(x, w); },
                      space, options, variant == "supernet-path", true,
@@ -461,7 +464,7 @@ Measurement run_variant(const std::string& variant, const space::SearchSpace& sp
                      space, options, false, false);
   }
   throw nasq::sdk::Error("unknown variant '" + variant +
-                         "'; valid variants: supernet, supernet-exact, supernet-paths, "
+                         "'; valid variants: supernet, supernet-exact, supernet-shared, "
                          "supernet-path, supernet-per-image, naive, naive-fastconv, discrete");
 }
 
@@ -551,7 +554,7 @@ BenchOptions parse_options(int argc, char** argv) {
       throw nasq::sdk::Error(
           "unknown argument '" + arg +
           "'; usage: bench_supernet [--stack FILE] [--steps N] [--threads N] [--batch N] "
-          "[--variants supernet,supernet-exact,supernet-paths,supernet-path,naive,"
+          "[--variants supernet,supernet-exact,supernet-shared,supernet-path,naive,"
           "naive-fastconv,discrete] [--plugins DIR] [--quantizer NAME] [--conv-only] "
           "[--profile PREFIX] [--default-allocator]");
     }
@@ -571,7 +574,7 @@ space::SearchSpace load_space(const BenchOptions& options) {
 int main(int argc, char** argv) {
   try {
     const BenchOptions options = parse_options(argc, argv);
-    if (!options.default_allocator) nasq::util::keep_freed_memory();
+    const bool nasq_allocator = !options.default_allocator && nasq::util::keep_freed_memory();
     const space::SearchSpace search_space = load_space(options);
 
     nasq::PluginRegistry registry;
@@ -594,6 +597,8 @@ int main(int argc, char** argv) {
     std::printf("batch %lld, %d timed steps after one warm-up, LibTorch threads: %s\n",
                 static_cast<long long>(options.batch), options.steps,
                 options.threads > 0 ? std::to_string(options.threads).c_str() : "default");
+    std::printf("malloc: %s\n", nasq_allocator ? "nasq's settings (freed memory kept for reuse)"
+                                               : "the C library's defaults or the user's settings");
     std::printf("%-20s %12s %12s %12s %14s %12s\n", "variant", "weight ms", "logit ms",
                 "step ms", "peak MiB", "parameters");
 

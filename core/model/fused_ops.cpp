@@ -6,7 +6,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace nasq::model {
@@ -55,8 +58,8 @@ template <typename T>
 // acc[(n - first_sample) * sample_stride + (i * K + j) * C]. It does so for
 // every output row (n, oh) in [row_begin, row_end) and every tap (i, j) that
 // falls inside the input. For one output row and tap, each block of
-// 2 * kLanes channels sums over the row's output pixels in two vector
-// registers and adds that sum to acc once. A loop that updated acc for every
+// 2 * kLanes channels (then one of kLanes) sums over the row's output pixels
+// in vector registers and adds that sum to acc once. A loop that updated acc for every
 // pixel would load and store it each time.
 template <typename T>
 [[gnu::always_inline]] inline void accumulate_weight_grad(const T* x, const T* grad, T* acc,
@@ -90,25 +93,30 @@ template <typename T>
         const std::int64_t x_step = s.stride * C;
         T* a = sample_acc + (i * s.kernel + j) * C;
 
+        const std::int64_t pixels = ow_end - ow_begin;
         std::int64_t c = 0;
         for (; c + 2 * kLanes <= C; c += 2 * kLanes) {
           Lanes<T> sum0{}, sum1{};
-          const T* xv = x_tap + c;
-          const T* gv = g_tap + c;
-          for (std::int64_t ow = ow_begin; ow < ow_end; ++ow, xv += x_step, gv += C) {
+          for (std::int64_t q = 0; q < pixels; ++q) {
+            const T* xv = x_tap + q * x_step + c;
+            const T* gv = g_tap + q * C + c;
             sum0 += load_lanes(xv) * load_lanes(gv);
             sum1 += load_lanes(xv + kLanes) * load_lanes(gv + kLanes);
           }
           store_lanes(a + c, load_lanes(a + c) + sum0);
           store_lanes(a + c + kLanes, load_lanes(a + c + kLanes) + sum1);
         }
+        if (c + kLanes <= C) {
+          Lanes<T> sum{};
+          for (std::int64_t q = 0; q < pixels; ++q) {
+            sum += load_lanes(x_tap + q * x_step + c) * load_lanes(g_tap + q * C + c);
+          }
+          store_lanes(a + c, load_lanes(a + c) + sum);
+          c += kLanes;
+        }
         for (; c < C; ++c) {
           T sum = 0;
-          const T* xv = x_tap + c;
-          const T* gv = g_tap + c;
-          for (std::int64_t ow = ow_begin; ow < ow_end; ++ow, xv += x_step, gv += C) {
-            sum += *xv * *gv;
-          }
+          for (std::int64_t q = 0; q < pixels; ++q) sum += x_tap[q * x_step + c] * g_tap[q * C + c];
           a[c] += sum;
         }
       }
@@ -428,6 +436,16 @@ class WeightedSumFunction : public torch::autograd::Function<WeightedSumFunction
   }
 };
 
+// grad where 0 < y < 6, else +0: ReLU6's gradient read from its output y.
+// The mask is a bitwise AND with all ones or all zeros, which GCC 12
+// vectorizes; a select (cond ? grad : 0) stayed a branch per element.
+template <typename T>
+[[gnu::always_inline]] inline T relu6_gradient(T grad, T y) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const Bits mask = Bits(0) - static_cast<Bits>((y > T(0)) & (y < T(6)));
+  return std::bit_cast<T>(std::bit_cast<Bits>(grad) & mask);
+}
+
 // Per-channel sums over the pixels [begin, end) of channels-last tensors
 // viewed as [pixels, C], added to sums[0, C) and sums[C, 2C):
 // sum a and sum a * x, where a = x without `grad`, and a = grad masked by
@@ -449,39 +467,63 @@ template <typename T>
       continue;
     }
     const T* gr = grad + p * channels;
-    const T* yr = y != nullptr ? y + p * channels : nullptr;
+    if (y == nullptr) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        first[c] += gr[c];
+        second[c] += static_cast<double>(gr[c]) * xr[c];
+      }
+      continue;
+    }
+    const T* yr = y + p * channels;
     for (std::int64_t c = 0; c < channels; ++c) {
-      const T g = yr == nullptr || (yr[c] > T(0) && yr[c] < T(6)) ? gr[c] : T(0);
+      const T g = relu6_gradient(gr[c], yr[c]);
       first[c] += g;
       second[c] += static_cast<double>(g) * xr[c];
     }
   }
 }
 
-// out[p, c] = a[c] * in[p, c] + b[c] (then clamped to [0, 6] with `relu6`)
-// without `grad`; with `grad`, out[p, c] = a[c] * g + b[c] * in[p, c] + d[c],
-// where g is grad masked by 0 < y < 6 when y is not null.
+// The per-channel constants of channel_affine(), each [C].
+template <typename T>
+struct ChannelAffine {
+  const T* a = nullptr;  // gradient factor; unused without a gradient
+  const T* b = nullptr;  // factor of in - m
+  const T* m = nullptr;  // center
+  const T* d = nullptr;  // offset
+};
+
+// out[p, c] = b[c] * (in[p, c] - m[c]) + d[c], clamped to [0, 6] with
+// `relu6`, without `grad`. With `grad`, out[p, c] = a[c] * g +
+// b[c] * (in[p, c] - m[c]) + d[c], where g is grad masked by 0 < y < 6 when
+// y is not null. Centering first keeps float precision when |m| is large
+// against the spread of `in`.
 template <typename T>
 [[gnu::always_inline]] inline void channel_affine(const T* in, const T* grad, const T* y,
-                                                  const T* a, const T* b, const T* d,
-                                                  std::int64_t channels, bool relu6,
-                                                  std::int64_t begin, std::int64_t end, T* out) {
+                                                  const ChannelAffine<T>& k, std::int64_t channels,
+                                                  bool relu6, std::int64_t begin, std::int64_t end,
+                                                  T* out) {
   for (std::int64_t p = begin; p < end; ++p) {
     const T* ir = in + p * channels;
     T* orow = out + p * channels;
     if (grad == nullptr) {
       for (std::int64_t c = 0; c < channels; ++c) {
-        T v = a[c] * ir[c] + b[c];
+        T v = k.b[c] * (ir[c] - k.m[c]) + k.d[c];
         if (relu6) v = std::min(std::max(v, T(0)), T(6));
         orow[c] = v;
       }
       continue;
     }
     const T* gr = grad + p * channels;
-    const T* yr = y != nullptr ? y + p * channels : nullptr;
+    if (y == nullptr) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        orow[c] = k.a[c] * gr[c] + k.b[c] * (ir[c] - k.m[c]) + k.d[c];
+      }
+      continue;
+    }
+    const T* yr = y + p * channels;
     for (std::int64_t c = 0; c < channels; ++c) {
-      const T g = yr == nullptr || (yr[c] > T(0) && yr[c] < T(6)) ? gr[c] : T(0);
-      orow[c] = a[c] * g + b[c] * ir[c] + d[c];
+      const T g = relu6_gradient(gr[c], yr[c]);
+      orow[c] = k.a[c] * g + k.b[c] * (ir[c] - k.m[c]) + k.d[c];
     }
   }
 }
@@ -499,17 +541,15 @@ __attribute__((target_clones("avx2", "default"))) void channel_sums_range(
 }
 
 __attribute__((target_clones("avx2", "default"))) void channel_affine_range(
-    const float* in, const float* grad, const float* y, const float* a, const float* b,
-    const float* d, std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end,
-    float* out) {
-  channel_affine(in, grad, y, a, b, d, channels, relu6, begin, end, out);
+    const float* in, const float* grad, const float* y, const ChannelAffine<float>& k,
+    std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end, float* out) {
+  channel_affine(in, grad, y, k, channels, relu6, begin, end, out);
 }
 
 __attribute__((target_clones("avx2", "default"))) void channel_affine_range(
-    const double* in, const double* grad, const double* y, const double* a, const double* b,
-    const double* d, std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end,
-    double* out) {
-  channel_affine(in, grad, y, a, b, d, channels, relu6, begin, end, out);
+    const double* in, const double* grad, const double* y, const ChannelAffine<double>& k,
+    std::int64_t channels, bool relu6, std::int64_t begin, std::int64_t end, double* out) {
+  channel_affine(in, grad, y, k, channels, relu6, begin, end, out);
 }
 
 // Pixels per parallel task of the batch norm kernels.
@@ -539,27 +579,31 @@ torch::Tensor all_channel_sums(const torch::Tensor& x, const torch::Tensor& grad
   return total;
 }
 
-// channel_affine() over all pixels into a new channels-last tensor.
+// channel_affine() over all pixels into a new channels-last tensor, with
+// the constants a, b, m, d given as [C] tensors (a undefined without grad).
 template <typename T>
 torch::Tensor all_channel_affine(const torch::Tensor& in, const torch::Tensor& grad,
                                  const torch::Tensor& y, const torch::Tensor& a,
-                                 const torch::Tensor& b, const torch::Tensor& d, bool relu6) {
+                                 const torch::Tensor& b, const torch::Tensor& m,
+                                 const torch::Tensor& d, bool relu6) {
   torch::Tensor out = torch::empty_like(in, at::MemoryFormat::ChannelsLast);
   const std::int64_t channels = in.size(1);
   const std::int64_t pixels = in.numel() / channels;
-  const torch::Tensor ta = a.to(in.scalar_type()).contiguous();
-  const torch::Tensor tb = b.to(in.scalar_type()).contiguous();
-  const torch::Tensor td = d.defined() ? d.to(in.scalar_type()).contiguous() : torch::Tensor();
+  auto in_dtype = [&](const torch::Tensor& t) {
+    return t.defined() ? t.to(in.scalar_type()).contiguous() : torch::Tensor();
+  };
+  const torch::Tensor ta = in_dtype(a), tb = in_dtype(b), tm = in_dtype(m), td = in_dtype(d);
+  ChannelAffine<T> k;
+  k.a = ta.defined() ? ta.data_ptr<T>() : nullptr;
+  k.b = tb.data_ptr<T>();
+  k.m = tm.data_ptr<T>();
+  k.d = td.data_ptr<T>();
   const T* in_data = in.data_ptr<T>();
   const T* g_data = grad.defined() ? grad.data_ptr<T>() : nullptr;
   const T* y_data = y.defined() ? y.data_ptr<T>() : nullptr;
-  const T* a_data = ta.data_ptr<T>();
-  const T* b_data = tb.data_ptr<T>();
-  const T* d_data = td.defined() ? td.data_ptr<T>() : nullptr;
   T* out_data = out.data_ptr<T>();
   at::parallel_for(0, pixels, kPixelGrain, [&](std::int64_t begin, std::int64_t end) {
-    channel_affine_range(in_data, g_data, y_data, a_data, b_data, d_data, channels, relu6, begin,
-                         end, out_data);
+    channel_affine_range(in_data, g_data, y_data, k, channels, relu6, begin, end, out_data);
   });
   return out;
 }
@@ -585,17 +629,17 @@ class BatchNormRelu6Function : public torch::autograd::Function<BatchNormRelu6Fu
     const torch::Tensor inverse_std = (variance + eps).rsqrt();
     {
       torch::NoGradGuard no_grad;
-      const double unbiased = pixels > 1.0 ? pixels / (pixels - 1.0) : 1.0;
+      const double unbiased = pixels / (pixels - 1.0);
       running_mean.mul_(1.0 - momentum).add_(mean.to(running_mean.scalar_type()), momentum);
       running_var.mul_(1.0 - momentum)
           .add_((variance * unbiased).to(running_var.scalar_type()), momentum);
     }
     const torch::Tensor scale = weight.detach().to(torch::kDouble) * inverse_std;
-    const torch::Tensor shift = bias.detach().to(torch::kDouble) - mean * scale;
+    const torch::Tensor shift = bias.detach().to(torch::kDouble);
     const torch::Tensor y =
         x.scalar_type() == torch::kDouble
-            ? all_channel_affine<double>(x, {}, {}, scale, shift, {}, relu6)
-            : all_channel_affine<float>(x, {}, {}, scale, shift, {}, relu6);
+            ? all_channel_affine<double>(x, {}, {}, {}, scale, mean, shift, relu6)
+            : all_channel_affine<float>(x, {}, {}, {}, scale, mean, shift, relu6);
     context->save_for_backward({x, relu6 ? y : torch::Tensor(), weight, mean, inverse_std});
     context->saved_data["relu6"] = relu6;
     return y;
@@ -621,13 +665,13 @@ class BatchNormRelu6Function : public torch::autograd::Function<BatchNormRelu6Fu
     torch::Tensor grad_input;
     if (context->needs_input_grad(0)) {
       // dx = gamma / sigma * (g' - sum_g / M - (x - mean) / sigma^2 * centered_sum / M)
-      //    = a g' + b x + d.
+      //    = a g' + b (x - mean) + d.
       const torch::Tensor a = weight.detach().to(torch::kDouble) * inverse_std;
       const torch::Tensor b = -a * inverse_std * inverse_std * centered_sum / pixels;
-      const torch::Tensor d = -a * sum_g / pixels - b * mean;
+      const torch::Tensor d = -a * sum_g / pixels;
       grad_input = x.scalar_type() == torch::kDouble
-                       ? all_channel_affine<double>(x, grad, y, a, b, d, false)
-                       : all_channel_affine<float>(x, grad, y, a, b, d, false);
+                       ? all_channel_affine<double>(x, grad, y, a, b, mean, d, false)
+                       : all_channel_affine<float>(x, grad, y, a, b, mean, d, false);
     }
     torch::Tensor grad_weight, grad_bias;
     if (context->needs_input_grad(1)) {
@@ -694,6 +738,9 @@ torch::Tensor batch_norm_relu6(const torch::Tensor& input, const torch::Tensor& 
   TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble,
               "batch_norm_relu6 supports float and double tensors, got ", dtype);
   TORCH_CHECK(input.device().is_cpu(), "batch_norm_relu6 runs on the CPU only");
+  TORCH_CHECK(input.numel() > input.size(1),
+              "batch norm in training needs more than one value per channel, got input ",
+              input.sizes(), "; use a batch size above 1");
   return BatchNormRelu6Function::apply(input, weight, bias, running_mean, running_var, momentum,
                                        eps, relu6);
 }

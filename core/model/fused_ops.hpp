@@ -34,8 +34,9 @@ torch::Tensor weighted_sum(const std::vector<torch::Tensor>& tensors,
                            const torch::Tensor& coefficients);
 
 // Batch norm in training mode (batch statistics) of input [N, C, H, W] with
-// affine weight and bias [C], followed by ReLU6 when `relu6`. It updates the
-// running statistics [C] in place as LibTorch's batch norm does: the
+// affine weight and bias [C], followed by ReLU6 when `relu6`. It needs more
+// than one value per channel. It updates the running statistics [C] in
+// place as LibTorch's batch norm does: the
 // biased variance normalizes, the unbiased one enters running_var. Float and
 // double on the CPU. The result is channels-last. Forward and backward read
 // the activations twice each, and ReLU6 needs no pass of its own. The

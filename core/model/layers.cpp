@@ -139,7 +139,7 @@ torch::Tensor QuantizedConvImpl::forward(const torch::Tensor& x) {
       bn->num_batches_tracked.add_(1);
     }
     return batch_norm_relu6(y, bn->weight, bn->bias, bn->running_mean, bn->running_var,
-                            kBatchNormMomentum, kBatchNormEps, o.relu6);
+                            bn->options.momentum().value(), bn->options.eps(), o.relu6);
   } else {
     y = bn->forward(y);
   }

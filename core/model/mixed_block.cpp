@@ -95,7 +95,8 @@ DecisionMix decision_mix(const torch::Tensor& weights) {
     mix.weights = weights;
   } else {
     const std::vector<std::int64_t> indices(mix.active.begin(), mix.active.end());
-    mix.weights = weights.index_select(-1, torch::tensor(indices, torch::kLong));
+    mix.weights =
+        weights.index_select(-1, torch::tensor(indices, torch::kLong).to(weights.device()));
   }
   for (std::size_t i = 0; i < mix.active.size(); ++i) {
     mix.coefficients.push_back(mix.weights.select(-1, static_cast<std::int64_t>(i)));
@@ -356,7 +357,8 @@ torch::Tensor MixedBlockImpl::residual_branch(const torch::Tensor& x, const Mixi
     coefficients.push_back(m.coefficients[i]);
   }
   // mask[c] = sum of w_m over the masked paths with c < h_m: [h_L], or
-  // [N, h_L] for per-image weights.
+  // [N, h_L] for per-image weights. The projection reads mask / total, whose
+  // largest entry is 1, so that batch norm's eps does not damp a small mask.
   torch::Tensor mask, total;
   for (const std::size_t i : masked) {
     const torch::Tensor& w = m.coefficients[i];
@@ -366,7 +368,8 @@ torch::Tensor MixedBlockImpl::residual_branch(const torch::Tensor& x, const Mixi
     mask = mask.defined() ? mask + term : term;
     total = total.defined() ? total + w : w;
   }
-  outputs.push_back(path_output(*widest, x, inputs, mixing, mask));
+  const torch::Tensor column_scale = mask / (total.dim() == 0 ? total : total.unsqueeze(1));
+  outputs.push_back(path_output(*widest, x, inputs, mixing, column_scale));
   coefficients.push_back(total);
   return weighted_sum(outputs, torch::stack(coefficients, -1));
 }

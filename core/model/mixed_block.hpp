@@ -28,15 +28,16 @@
 //   hidden tensor z, and the projection reads it through the channel mask
 //   mask[c] = sum over the expanding paths m with h_m <= h_L and c < h_m of
 //   w_m, folded into the projection weight's columns. Their mixed output is
-//   W * BN(P (mask * q(z))) with W = the sum of their w_m; batch norm removes
-//   the mask's scale. Expansion 1 (no expansion conv) stays a path of its
-//   own. That costs the work of path L alone, where the paths cost h_3 + h_6
+//   W * BN(P (mask / W * q(z))) with W = the sum of their w_m. Expansion 1
+//   (no expansion conv) stays a path of its own. That costs the work of path L alone, where the paths cost h_3 + h_6
 //   hidden channels. It is an approximation while two or more expanding
 //   paths have a non-zero weight. Path m's channels are then quantized with
 //   the scales of path L's tensors and normalized with the statistics of the
-//   masked sum, not of their own. Running statistics are those of path L.
-//   With one non-zero expanding weight the mask is uniform, so one-hot
-//   weights still give exactly the discrete block.
+//   masked sum, not of their own. Path L's running statistics record the
+//   masked sum; those of the narrower paths stay as they are. With one
+//   non-zero expanding weight, mask / W is 1 everywhere, so one-hot weights
+//   still give exactly the discrete block's output and parameter gradients.
+//   The gradients of the zero weights of narrower ratios come from the mask.
 //
 // With one-hot weights this is exactly the discrete block of the chosen
 // candidate, up to floating-point summation order. Choices whose weight is

@@ -160,60 +160,80 @@ TEST_CASE("weighted sum matches LibTorch ops") {
   }
 }
 
-TEST_CASE("fused batch norm and ReLU6 match LibTorch") {
-  torch::manual_seed(9);
+namespace {
+
+// Compares batch_norm_relu6() with LibTorch's batch norm and clamp: output,
+// gradients of the input and the affine parameters, running statistics.
+void check_batch_norm_relu6(torch::ScalarType dtype, bool relu6, bool channels_last) {
+  CAPTURE(dtype);
+  CAPTURE(relu6);
+  CAPTURE(channels_last);
   const double momentum = nasq::model::kBatchNormMomentum;
   const double eps = nasq::model::kBatchNormEps;
-  for (const torch::ScalarType dtype : {torch::kDouble, torch::kFloat}) {
-    for (const bool relu6 : {true, false}) {
-      CAPTURE(dtype);
-      CAPTURE(relu6);
-      const auto options = torch::TensorOptions().dtype(dtype);
-      // Weights of 2 to 4 make ReLU6 clip at both ends; 7 channels
-      // leave a remainder after any vector width.
-      const torch::Tensor input =
-          (torch::randn({6, 7, 5, 5}, options) * 2.5 + 1.5).contiguous(at::MemoryFormat::ChannelsLast);
-      const torch::Tensor weight = torch::rand({7}, options) * 2.0 + 2.0;
-      const torch::Tensor bias = torch::randn({7}, options);
-      const torch::Tensor probe = torch::randn({6, 7, 5, 5}, options);
+  const auto options = torch::TensorOptions().dtype(dtype);
+  // Weights of 2 to 4 make ReLU6 clip at both ends; 7 channels leave a
+  // remainder after any vector width.
+  torch::Tensor input = torch::randn({6, 7, 5, 5}, options) * 2.5 + 1.5;
+  if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor weight = torch::rand({7}, options) * 2.0 + 2.0;
+  const torch::Tensor bias = torch::randn({7}, options);
+  const torch::Tensor probe = torch::randn({6, 7, 5, 5}, options);
 
-      auto run = [&](bool fused, torch::Tensor& running_mean, torch::Tensor& running_var) {
-        const torch::Tensor x = input.clone().requires_grad_(true);
-        const torch::Tensor w = weight.clone().requires_grad_(true);
-        const torch::Tensor b = bias.clone().requires_grad_(true);
-        torch::Tensor y;
-        if (fused) {
-          y = nasq::model::batch_norm_relu6(x, w, b, running_mean, running_var, momentum, eps,
-                                            relu6);
-        } else {
-          y = torch::batch_norm(x, w, b, running_mean, running_var, true, momentum, eps, false);
-          if (relu6) y = torch::clamp(y, 0.0, 6.0);
-        }
-        (y * probe).sum().backward();
-        return std::vector<torch::Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
-      };
-      torch::Tensor ours_mean = torch::randn({7}, options), ours_var = torch::rand({7}, options) + 1;
-      torch::Tensor lib_mean = ours_mean.clone(), lib_var = ours_var.clone();
-      const std::vector<torch::Tensor> ours = run(true, ours_mean, ours_var);
-      const std::vector<torch::Tensor> expected = run(false, lib_mean, lib_var);
-
-      // Double agrees to rounding. Float results differ by more, because
-      // this op accumulates its sums in double.
-      const double tolerance = dtype == torch::kDouble ? 1e-12 : 1e-4;
-      CHECK(ours[0].is_contiguous(at::MemoryFormat::ChannelsLast));
-      if (relu6) {
-        CHECK(ours[0].min().item<double>() == 0.0);
-        CHECK(ours[0].max().item<double>() == 6.0);
-      }
-      const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
-      for (std::size_t i = 0; i < ours.size(); ++i) {
-        CAPTURE(names[i]);
-        CHECK(max_difference(ours[i], expected[i]) <= tolerance);
-      }
-      CHECK(max_difference(ours_mean, lib_mean) <= tolerance);
-      CHECK(max_difference(ours_var, lib_var) <= tolerance);
+  auto run = [&](bool fused, torch::Tensor& running_mean, torch::Tensor& running_var) {
+    const torch::Tensor x = input.clone().requires_grad_(true);
+    const torch::Tensor w = weight.clone().requires_grad_(true);
+    const torch::Tensor b = bias.clone().requires_grad_(true);
+    torch::Tensor y;
+    if (fused) {
+      y = nasq::model::batch_norm_relu6(x, w, b, running_mean, running_var, momentum, eps, relu6);
+    } else {
+      y = torch::batch_norm(x, w, b, running_mean, running_var, true, momentum, eps, false);
+      if (relu6) y = torch::clamp(y, 0.0, 6.0);
     }
+    (y * probe).sum().backward();
+    return std::vector<torch::Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+  };
+  torch::Tensor ours_mean = torch::randn({7}, options), ours_var = torch::rand({7}, options) + 1;
+  torch::Tensor lib_mean = ours_mean.clone(), lib_var = ours_var.clone();
+  const std::vector<torch::Tensor> ours = run(true, ours_mean, ours_var);
+  const std::vector<torch::Tensor> expected = run(false, lib_mean, lib_var);
+
+  // Double agrees to rounding. Float results differ by more, because this op
+  // accumulates its sums in double.
+  const double tolerance = dtype == torch::kDouble ? 1e-12 : 1e-4;
+  CHECK(ours[0].is_contiguous(at::MemoryFormat::ChannelsLast));
+  if (relu6) {
+    CHECK(ours[0].min().item<double>() == 0.0);
+    CHECK(ours[0].max().item<double>() == 6.0);
   }
+  const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    CAPTURE(names[i]);
+    CHECK(max_difference(ours[i], expected[i]) <= tolerance);
+  }
+  CHECK(max_difference(ours_mean, lib_mean) <= tolerance);
+  CHECK(max_difference(ours_var, lib_var) <= tolerance);
+}
+
+}  // namespace
+
+TEST_CASE("fused batch norm and ReLU6 match LibTorch") {
+  torch::manual_seed(9);
+  for (const torch::ScalarType dtype : {torch::kDouble, torch::kFloat}) {
+    for (const bool relu6 : {true, false}) check_batch_norm_relu6(dtype, relu6, true);
+  }
+  // An NCHW input, and two threads, which sum partial per-thread sums.
+  check_batch_norm_relu6(torch::kDouble, true, false);
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  check_batch_norm_relu6(torch::kDouble, true, true);
+  torch::set_num_threads(threads);
+
+  const torch::Tensor one_value = torch::randn({1, 3, 1, 1});
+  const torch::Tensor ones = torch::ones({3});
+  CHECK_THROWS_WITH(nasq::model::batch_norm_relu6(one_value, ones, ones, torch::zeros({3}),
+                                                  torch::ones({3}), 0.1, 1e-5, true),
+                    doctest::Contains("more than one value per channel"));
 }
 
 TEST_CASE("range batch norm follows its definition") {

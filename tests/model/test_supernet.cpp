@@ -124,7 +124,8 @@ torch::Tensor loop_mix(nasq::sdk::QuantizerOp& quantizer, const torch::Tensor& t
 // expansion weight must be non-zero. The widest expanding path then stands
 // for all expanding paths. Column c of its projection weight is scaled by the
 // sum of the weights of the expanding paths with more than c hidden
-// channels, and its output is weighted by the sum of their weights.
+// channels, divided by the sum W of their weights, and its output is weighted
+// by W.
 torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x,
                                    const BlockWeights& w, bool masked) {
   const space::BlockSlot& slot = block.slot();
@@ -185,7 +186,7 @@ torch::Tensor reference_fast_block(MixedBlockImpl& block, const torch::Tensor& x
         mask = mask + weight * channel.lt(static_cast<double>(other.hidden_channels)).to(kDouble);
         path_weight = path_weight + weight;
       }
-      mixed_project_weight = mixed_project_weight * mask.view({1, hidden, 1, 1});
+      mixed_project_weight = mixed_project_weight * (mask / path_weight).view({1, hidden, 1, 1});
     }
     const torch::Tensor project_conv = at::conv2d(
         loop_mix(*path.project_input_quantizer, dw_output, b1, w.bottleneck_bits),
@@ -446,6 +447,19 @@ TEST_CASE("masked expansion approximates the paths only while two expanding weig
   const auto [one_output, one_gradient] = compare(weights_with({0.4, 0.6, 0.0}));
   CHECK(one_output <= 1e-12);
   CHECK(one_gradient <= 1e-12);
+  // One non-zero expanding weight (ratio 6) and a zero one (ratio 3): the
+  // mask is uniform, so the output and the parameters' gradients are the
+  // paths' ones. Only ratio 3's weight gets its gradient through the mask.
+  {
+    const std::vector<torch::Tensor> weights = weights_with({0.4, 0.0, 0.6});
+    const std::vector<torch::Tensor> parameters = parameters_of(*masked);
+    const Run a = run_and_backward([&] { return masked->forward(images, weights); }, probe,
+                                   parameters);
+    const Run b = run_and_backward([&] { return paths->forward(images, weights); }, probe,
+                                   parameters_of(*paths));
+    CHECK(max_difference(a.output, b.output) <= 1e-12);
+    CHECK(max_gradient_difference(a.grads, b.grads) <= 1e-12);
+  }
   // Two non-zero expanding weights: the mask replaces the paths.
   const auto [two_output, two_gradient] = compare(weights_with({0.2, 0.3, 0.5}));
   MESSAGE("masked against paths with soft expansion weights: max |output difference| "
@@ -558,10 +572,12 @@ TEST_CASE("expansion-free space equals discrete network") {
 TEST_CASE("per-image weights with identical rows equal per-batch weights") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
-  for (const std::string mixing : {"fast", "exact"}) {
+  for (const auto& [sharing, mixing] : {std::pair{"masked", "fast"}, std::pair{"shared", "fast"},
+                                         std::pair{"shared", "exact"}}) {
+    CAPTURE(sharing);
     CAPTURE(mixing);
     torch::manual_seed(31);
-    model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", mixing);
+    model::Supernet supernet = make_supernet(space, *loader.quantizer, sharing, mixing);
     const std::vector<torch::Tensor> logits = random_logits(choice_counts(space));
     const torch::Tensor images = random_images();
     const torch::Tensor probe = torch::randn({kBatch, 3}, kDouble);
@@ -588,32 +604,35 @@ TEST_CASE("per-image weights with identical rows equal per-batch weights") {
 TEST_CASE("per-image weights mix each image separately") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
-  torch::manual_seed(33);
-  model::Supernet supernet = make_supernet(space, *loader.quantizer, "shared", "fast");
-  // One training batch sets the running statistics; evaluation mode then
-  // keeps batch statistics from coupling the images.
-  supernet->forward(random_images(), softmax_all(random_logits(choice_counts(space))));
-  supernet->eval();
-  const torch::Tensor images = random_images();
-  std::vector<std::vector<torch::Tensor>> per_image_weights;
-  for (std::int64_t n = 0; n < kBatch; ++n) {
-    per_image_weights.push_back(softmax_all(random_logits(choice_counts(space))));
-  }
-  std::vector<torch::Tensor> stacked;
-  for (std::size_t d = 0; d < space.decisions().size(); ++d) {
-    std::vector<torch::Tensor> rows;
-    for (std::int64_t n = 0; n < kBatch; ++n) rows.push_back(per_image_weights[n][d]);
-    stacked.push_back(torch::stack(rows));
-  }
+  for (const std::string sharing : {"masked", "shared"}) {
+    CAPTURE(sharing);
+    torch::manual_seed(33);
+    model::Supernet supernet = make_supernet(space, *loader.quantizer, sharing, "fast");
+    // One training batch sets the running statistics; evaluation mode then
+    // keeps batch statistics from coupling the images.
+    supernet->forward(random_images(), softmax_all(random_logits(choice_counts(space))));
+    supernet->eval();
+    const torch::Tensor images = random_images();
+    std::vector<std::vector<torch::Tensor>> per_image_weights;
+    for (std::int64_t n = 0; n < kBatch; ++n) {
+      per_image_weights.push_back(softmax_all(random_logits(choice_counts(space))));
+    }
+    std::vector<torch::Tensor> stacked;
+    for (std::size_t d = 0; d < space.decisions().size(); ++d) {
+      std::vector<torch::Tensor> rows;
+      for (std::int64_t n = 0; n < kBatch; ++n) rows.push_back(per_image_weights[n][d]);
+      stacked.push_back(torch::stack(rows));
+    }
 
-  torch::NoGradGuard no_grad;
-  const torch::Tensor together = supernet->forward(images, stacked);
-  for (std::int64_t n = 0; n < kBatch; ++n) {
-    CAPTURE(n);
-    const torch::Tensor alone = supernet->forward(images.narrow(0, n, 1), per_image_weights[n]);
-    // Activation quantizers in evaluation mode use running statistics, so an
-    // image's output does not depend on the rest of the batch.
-    CHECK(max_difference(together.narrow(0, n, 1), alone) <= 1e-10);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor together = supernet->forward(images, stacked);
+    for (std::int64_t n = 0; n < kBatch; ++n) {
+      CAPTURE(n);
+      const torch::Tensor alone = supernet->forward(images.narrow(0, n, 1), per_image_weights[n]);
+      // Activation quantizers in evaluation mode use running statistics, so an
+      // image's output does not depend on the rest of the batch.
+      CHECK(max_difference(together.narrow(0, n, 1), alone) <= 1e-10);
+    }
   }
 }
 
