@@ -34,12 +34,18 @@ struct Lanes {
   static constexpr std::int64_t size = 32 / sizeof(T);
   typedef T Vector __attribute__((vector_size(32)));
   Vector v;
-  Lanes& operator+=(const Lanes& other) {
+  // Operands by reference: passing a 32-byte vector by value makes GCC
+  // print a note about an ABI change in GCC 4.6.
+  [[gnu::always_inline]] Lanes& operator+=(const Lanes& other) {
     v += other.v;
     return *this;
   }
-  friend Lanes operator+(Lanes a, const Lanes& b) { return {a.v + b.v}; }
-  friend Lanes operator*(Lanes a, const Lanes& b) { return {a.v * b.v}; }
+  [[gnu::always_inline]] friend Lanes operator+(const Lanes& a, const Lanes& b) {
+    return {a.v + b.v};
+  }
+  [[gnu::always_inline]] friend Lanes operator*(const Lanes& a, const Lanes& b) {
+    return {a.v * b.v};
+  }
 };
 
 template <typename T>

@@ -440,8 +440,10 @@ void Runner::finish_epoch() {
   log_info("epoch " + std::to_string(epoch_index_ + 1) + "/" +
            std::to_string(options_.warmup_epochs + options_.epochs) + (warmup ? " (warm-up)" : "") +
            ": train loss " + std::to_string(row[2].second) + ", train accuracy " +
-           std::to_string(row[3].second) + ", validation accuracy " +
-           std::to_string(row[5].second) + ", " + format_duration(seconds) + " (data loading " +
+           std::to_string(row[3].second) +
+           // Warm-up epochs run no validation batches.
+           (warmup ? std::string() : ", validation accuracy " + std::to_string(row[5].second)) +
+           ", " + format_duration(seconds) + " (data loading " +
            format_seconds(sums_.data_seconds) + ")");
 
   ++epoch_index_;
