@@ -452,10 +452,9 @@ template <typename T>
   return std::bit_cast<T>(std::bit_cast<Bits>(grad) & mask);
 }
 
-// Per-channel sums over the pixels [begin, end) of channels-last tensors
-// viewed as [pixels, C], added to sums[0, C) and sums[C, 2C):
-// sum a and sum a * x, where a = x without `grad`, and a = grad masked by
-// 0 < y < 6 (when y is not null) with `grad`.
+// Adds per-channel sums over the pixels [begin, end) of channels-last tensors
+// viewed as [pixels, C] to sums[0, C) (sum a) and sums[C, 2C) (sum a * x).
+// Here a = x without `grad`, or grad masked by 0 < y < 6 (when y is not null).
 template <typename T>
 [[gnu::always_inline]] inline void channel_sums(const T* x, const T* grad, const T* y,
                                                 std::int64_t channels, std::int64_t begin,
@@ -489,7 +488,7 @@ template <typename T>
   }
 }
 
-// The per-channel constants of channel_affine(), each [C].
+// Per-channel constants of channel_affine(), each [C].
 template <typename T>
 struct ChannelAffine {
   const T* a = nullptr;  // gradient factor; unused without a gradient
@@ -498,7 +497,7 @@ struct ChannelAffine {
   const T* d = nullptr;  // offset
 };
 
-// out[p, c] = b[c] * (in[p, c] - m[c]) + d[c], clamped to [0, 6] with
+// Writes out[p, c] = b[c] * (in[p, c] - m[c]) + d[c], clamped to [0, 6] with
 // `relu6`, without `grad`. With `grad`, out[p, c] = a[c] * g +
 // b[c] * (in[p, c] - m[c]) + d[c], where g is grad masked by 0 < y < 6 when
 // y is not null. Centering first keeps float precision when |m| is large
@@ -561,8 +560,8 @@ __attribute__((target_clones("avx2", "default"))) void channel_affine_range(
 // Pixels per parallel task of the batch norm kernels.
 constexpr std::int64_t kPixelGrain = 512;
 
-// The two per-channel sums of channel_sums() over all pixels of the
-// channels-last x: [2, C] in double, summed over one partial per thread.
+// Returns the two per-channel sums of channel_sums() over all pixels of the
+// channels-last x as [2, C] in double, added up from one partial per thread.
 template <typename T>
 torch::Tensor all_channel_sums(const torch::Tensor& x, const torch::Tensor& grad,
                                const torch::Tensor& y) {
@@ -585,8 +584,8 @@ torch::Tensor all_channel_sums(const torch::Tensor& x, const torch::Tensor& grad
   return total;
 }
 
-// channel_affine() over all pixels into a new channels-last tensor, with
-// the constants a, b, m, d given as [C] tensors (a undefined without grad).
+// Applies channel_affine() to all pixels and returns a new channels-last
+// tensor. The constants a, b, m, d are [C] tensors (a undefined without grad).
 template <typename T>
 torch::Tensor all_channel_affine(const torch::Tensor& in, const torch::Tensor& grad,
                                  const torch::Tensor& y, const torch::Tensor& a,

@@ -1,3 +1,4 @@
+// glibc malloc settings that keep freed memory in the process.
 #include "core/util/allocator.hpp"
 
 #include <cstdlib>

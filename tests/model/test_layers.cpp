@@ -217,7 +217,7 @@ void check_batch_norm_relu6(torch::ScalarType dtype, bool relu6, bool channels_l
 
 }  // namespace
 
-TEST_CASE("fused batch norm and ReLU6 match LibTorch") {
+TEST_CASE("fused batch norm matches LibTorch") {
   torch::manual_seed(9);
   for (const torch::ScalarType dtype : {torch::kDouble, torch::kFloat}) {
     for (const bool relu6 : {true, false}) check_batch_norm_relu6(dtype, relu6, true);

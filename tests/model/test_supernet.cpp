@@ -410,7 +410,7 @@ TEST_CASE("fast mixed block equals the loop reference") {
   }
 }
 
-TEST_CASE("masked expansion approximates the paths only while two expanding weights are non-zero") {
+TEST_CASE("masked expansion against per-ratio paths") {
   QuantizerLoader loader("linear");
   const space::SearchSpace space = nasq::test::tiny_space();
   torch::manual_seed(17);
